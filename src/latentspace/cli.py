@@ -1,0 +1,258 @@
+"""The `latentspace` command line.
+
+Heavy packages (torch, umap-learn, matplotlib) are imported inside the commands, so
+`latentspace --help` starts quickly.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from latentspace.errors import LatentSpaceError
+
+app = typer.Typer(
+    help="Learn, see, walk through and measure the latent space of your data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataOption = Annotated[str, typer.Option(
+    "--data", help="Data set: a built-in name (digits, mnist, fashion_mnist, kmnist, "
+    "frey_faces, olivetti_faces, coil20, swiss_roll, s_curve) or a path to an image folder, "
+    ".npy, .npz, .csv or .parquet file.")]
+DataDirOption = Annotated[Optional[Path], typer.Option(
+    "--data-dir", help="Folder holding the data set's files (for mnist and the other "
+    "downloaded sets).")]
+ModelOption = Annotated[str, typer.Option(
+    "--model", help="Model: pca, ae, conv-ae, vae or conv-vae.")]
+LatentDimOption = Annotated[int, typer.Option(
+    "--latent-dim", help="Number of latent dimensions.", min=1)]
+SeedOption = Annotated[int, typer.Option(
+    "--seed", help="Random seed for the split, weights, batch order and projections.")]
+ProjectionsOption = Annotated[str, typer.Option(
+    "--projections", help="Comma-separated maps to compute, each METHOD-2d or METHOD-3d with "
+    "METHOD one of pca, tsne, umap, isomap, lle.")]
+
+
+def _configure_logging(verbose: bool) -> None:
+    from rich.logging import RichHandler
+
+    handler = RichHandler(show_path=False, show_time=False, markup=False)
+    package_logger = logging.getLogger("latentspace")
+    package_logger.handlers[:] = [handler]
+    package_logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    package_logger.propagate = False
+
+
+def _user_errors(command):
+    """Print user errors as one line and exit 2; report Ctrl-C without a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except LatentSpaceError as error:
+            typer.secho(f"Error: {error}", fg="red", err=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.secho("Interrupted. Files already written are complete; run the same "
+                        "command with --resume to continue training.", fg="yellow", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _job_options(**values):
+    from latentspace.pipeline import JobOptions
+
+    projections = tuple(p for p in values.pop("projections").split(",") if p.strip())
+    data_options = {
+        key: values.pop(key)
+        for key in ("channels", "image_size", "key", "label_column", "id_column",
+                    "drop_invalid", "skip_bad")
+        if key in values and values[key] not in (None, False)
+    }
+    for key in ("channels", "image_size", "key", "label_column", "id_column",
+                "drop_invalid", "skip_bad"):
+        values.pop(key, None)
+    return JobOptions(projections=projections, data_options=data_options, **values)
+
+
+def _finish(space, out: Path, serve: bool, host: str, port: int) -> None:
+    typer.echo(f"Report: {(out / 'report.html').resolve()}")
+    if serve:
+        from latentspace.server.run import serve as serve_space
+
+        serve_space(space, host=host, port=port, open_browser=False)
+
+
+@app.command()
+@_user_errors
+def train(
+    data: DataOption = "digits",
+    data_dir: DataDirOption = None,
+    model: ModelOption = "vae",
+    latent_dim: LatentDimOption = 8,
+    seed: SeedOption = 0,
+    out: Annotated[Path, typer.Option("--out", help="Run directory to write.")] = Path("runs/run"),
+    epochs: Annotated[int, typer.Option(help="Maximum passes over the training data.", min=1)] = 50,
+    batch_size: Annotated[int, typer.Option(help="Samples per training step.", min=1)] = 128,
+    learning_rate: Annotated[float, typer.Option(help="Adam step size.", min=0.0)] = 1e-3,
+    patience: Annotated[int, typer.Option(
+        help="Epochs without a better validation loss before training stops.", min=1)] = 10,
+    val_fraction: Annotated[float, typer.Option(
+        help="Fraction of samples held out for validation and metrics (0 to 1).")] = 0.2,
+    beta: Annotated[float, typer.Option(help="Weight of the KL term (VAEs only).", min=0.0)] = 1.0,
+    resume: Annotated[bool, typer.Option(
+        help="Continue an interrupted run from its last checkpoint in --out.")] = False,
+    projections: ProjectionsOption = "umap-2d,tsne-2d,pca-2d,umap-3d",
+    n_samples: Annotated[Optional[int], typer.Option(
+        help="Use only the first N samples of the data set.", min=1)] = None,
+    channels: Annotated[Optional[int], typer.Option(
+        help="Image channels after loading: 1 (grayscale) or 3 (RGB). Default: 1 when all "
+        "images are grayscale.")] = None,
+    image_size: Annotated[Optional[str], typer.Option(
+        help="Image size HEIGHTxWIDTH in pixels, e.g. 32x32. Default: the most common size.")]
+        = None,
+    key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz file.")] = None,
+    label_column: Annotated[Optional[str], typer.Option(
+        help="Table column holding the labels.")] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Table column holding ids.")] = None,
+    drop_invalid: Annotated[bool, typer.Option(
+        help="Drop rows with NaN or infinite values instead of stopping.")] = False,
+    skip_bad: Annotated[bool, typer.Option(
+        help="Skip unreadable image files instead of stopping; they are listed in run.json.")]
+        = False,
+    embeddings: Annotated[Optional[Path], typer.Option(
+        help="File of precomputed vectors: explore them without training a model.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    """Train a model, encode the data, project it, and write figures and a report."""
+    _configure_logging(verbose)
+    options = {k: v for k, v in locals().items() if k != "verbose"}
+    from latentspace.pipeline import run_job
+
+    run_job(_job_options(**options))
+    typer.echo(f"Report: {(out / 'report.html').resolve()}")
+
+
+@app.command()
+@_user_errors
+def demo(
+    data: DataOption = "digits",
+    data_dir: DataDirOption = None,
+    model: ModelOption = "vae",
+    latent_dim: LatentDimOption = 8,
+    seed: SeedOption = 0,
+    out: Annotated[Path, typer.Option("--out", help="Run directory to write.")] =
+        Path("runs/demo"),
+    epochs: Annotated[int, typer.Option(help="Maximum passes over the training data.", min=1)] = 50,
+    serve: Annotated[bool, typer.Option(
+        "--serve/--no-serve", help="Open the interactive explorer when done.")] = True,
+    host: Annotated[str, typer.Option(help="Address the explorer binds to.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the explorer; 0 picks a free one.")] = 0,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    """Run the whole job on a built-in data set (digits and a VAE by default)."""
+    _configure_logging(verbose)
+    from latentspace.pipeline import JobOptions, run_job
+
+    space = run_job(JobOptions(data=data, data_dir=data_dir, model=model, latent_dim=latent_dim,
+                               seed=seed, out=out, epochs=epochs, progress=progress))
+    _finish(space, out, serve, host, port)
+
+
+@app.command()
+@_user_errors
+def project(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    projections: ProjectionsOption = "umap-2d",
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    """Compute more maps of a run's latents and update its metrics."""
+    _configure_logging(verbose)
+    from latentspace.pipeline import parse_projection, project_all
+    from latentspace.space import LatentSpace
+
+    space = LatentSpace.load(run)
+    project_all(space, [parse_projection(p) for p in projections.split(",") if p.strip()])
+    space.evaluate()
+    space.save(run)
+    typer.echo(f"Projections in {run}: {', '.join(sorted(space.projections))}")
+
+
+@app.command()
+@_user_errors
+def figures(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    """Draw every figure of a run into RUN/figures."""
+    _configure_logging(verbose)
+    from latentspace.space import LatentSpace
+
+    written = LatentSpace.load(run).figures()
+    for figure in written:
+        typer.echo(str(figure.path))
+
+
+@app.command()
+@_user_errors
+def report(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    """Write RUN/report.html with the metrics and every figure."""
+    _configure_logging(verbose)
+    from latentspace.space import LatentSpace
+
+    path = LatentSpace.load(run).report()
+    typer.echo(f"Report: {Path(path).resolve()}")
+
+
+@app.command()
+@_user_errors
+def info(run: Annotated[Path, typer.Argument(help="Run directory.")]) -> None:
+    """Describe a run directory's contents and report any problem found in it."""
+    from latentspace.inspect import describe_run
+
+    problems = describe_run(run)
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+@_user_errors
+def serve(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    host: Annotated[str, typer.Option(help="Address to bind; anything but 127.0.0.1 exposes "
+                                      "the explorer to other machines.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 0,
+    open_browser: Annotated[bool, typer.Option(
+        "--open/--no-open", help="Open the explorer in a web browser.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    """Start the interactive explorer for a run directory."""
+    _configure_logging(verbose)
+    from latentspace.server.run import serve as serve_space
+    from latentspace.space import LatentSpace
+
+    serve_space(LatentSpace.load(run), host=host, port=port, open_browser=open_browser)
+
+
+def main() -> None:
+    """Run the command line; the console script entry point."""
+    app(prog_name="latentspace")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

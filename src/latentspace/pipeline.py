@@ -1,0 +1,102 @@
+"""The end-to-end job behind `latentspace train` and `latentspace demo`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from latentspace.errors import InvalidParameterError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PROJECTIONS = ("umap-2d", "tsne-2d", "pca-2d", "umap-3d")
+
+
+@dataclass
+class JobOptions:
+    """Everything `run_job` needs, as given on the command line."""
+
+    data: str = "digits"
+    data_dir: Path | None = None
+    model: str = "vae"
+    latent_dim: int = 8
+    seed: int = 0
+    out: Path = Path("runs/demo")
+    epochs: int = 50
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    patience: int = 10
+    val_fraction: float = 0.2
+    beta: float = 1.0
+    resume: bool = False
+    projections: tuple[str, ...] = DEFAULT_PROJECTIONS
+    n_samples: int | None = None
+    progress: bool = True
+    data_options: dict[str, Any] = field(default_factory=dict)
+    embeddings: Path | None = None
+
+
+def parse_projection(name: str) -> tuple[str, int]:
+    """Split a projection name like ``umap-2d`` into its method and dimension count."""
+    method, _, dims = name.strip().lower().rpartition("-")
+    if not method or dims not in ("2d", "3d"):
+        raise InvalidParameterError(
+            f"Invalid projection {name!r}; write METHOD-2d or METHOD-3d, for example umap-2d "
+            "or pca-3d."
+        )
+    return method, int(dims[0])
+
+
+def load_job_data(options: JobOptions):
+    """Load the data set that `options` name, a built-in name or a path."""
+    from latentspace.data import load_data
+
+    spec = str(options.embeddings) if options.embeddings else options.data
+    data_options = dict(options.data_options)
+    if options.n_samples is not None:
+        data_options["n_samples"] = options.n_samples
+    if options.embeddings:
+        data_options["embeddings"] = True
+    return load_data(spec, data_dir=options.data_dir, **data_options)
+
+
+def run_job(options: JobOptions):
+    """Train (or load embeddings), encode, project, measure, draw and report.
+
+    Returns the saved `LatentSpace`; its report is at ``options.out / "report.html"``.
+    """
+    from latentspace.space import LatentSpace
+
+    projections = [parse_projection(p) for p in options.projections]
+    data = load_job_data(options)
+    started = time.perf_counter()
+    if options.embeddings:
+        space = LatentSpace.from_embeddings(data)
+    else:
+        hyperparameters = {"beta": options.beta} if "vae" in options.model else {}
+        space = LatentSpace.fit(
+            data, model=options.model, latent_dim=options.latent_dim, seed=options.seed,
+            epochs=options.epochs, batch_size=options.batch_size,
+            learning_rate=options.learning_rate, patience=options.patience,
+            val_fraction=options.val_fraction, run_dir=options.out, resume=options.resume,
+            progress=options.progress, **hyperparameters,
+        )
+    logger.info("Latents ready in %.1f s", time.perf_counter() - started)
+    space.save(options.out)
+
+    project_all(space, projections)
+    space.evaluate()
+    space.save(options.out)
+    space.report(options.out)
+    return space
+
+
+def project_all(space, projections: list[tuple[str, int]]) -> None:
+    """Compute each requested map, logging the time each one takes."""
+    for method, dims in projections:
+        started = time.perf_counter()
+        space.project(method, dims=dims)
+        logger.info("Projection %s-%dd in %.1f s", method, dims, time.perf_counter() - started)
