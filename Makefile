@@ -20,8 +20,11 @@ demo: $(STAMP)
 	$(VENV)/bin/latentspace demo --out runs/demo --no-serve; status=$$?; \
 	echo "make demo: wall time $$(( $$(date +%s) - start )) s"; exit $$status
 
+# pytest exits with 5 when it collected no test; that must fail, not pass.
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

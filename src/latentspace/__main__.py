@@ -1,0 +1,5 @@
+"""Allow `python -m latentspace`."""
+
+from latentspace.cli import main
+
+main()

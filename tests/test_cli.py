@@ -1,0 +1,65 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+COMMANDS = ("demo", "train", "project", "figures", "report", "info", "serve")
+
+
+def run_cli(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "latentspace", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_train_end_to_end_on_subset(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "--data", "digits", "--n-samples", "300", "--model", "ae",
+                     "--latent-dim", "4", "--epochs", "2", "--projections", "pca-2d,umap-2d,pca-3d",
+                     "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert f"Report: {(out / 'report.html').resolve()}" in result.stdout
+    record = json.loads((out / "run.json").read_text())
+    assert record["config"]["model"]["model"] == "ae"
+    assert record["metrics"]["compression_ratio"] == pytest.approx(16.0)
+    assert len(record["history"]) >= 1
+    for name in ("model.safetensors", "latents.parquet", "report.html",
+                 "projections/umap-2d.parquet", "projections/pca-3d.parquet"):
+        assert (out / name).is_file(), name
+    assert len(list((out / "figures").glob("*.png"))) >= 8
+
+    info = run_cli("info", str(out))
+    assert info.returncode == 0, info.stdout + info.stderr
+    assert "No problems found" in info.stdout
+
+    more = run_cli("project", str(out), "--projections", "tsne-2d")
+    assert more.returncode == 0, more.stderr
+    assert (out / "projections" / "tsne-2d.parquet").is_file()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--data", "digitz"), "Unknown data set 'digitz'"),
+    (("--model", "gan"), "Unknown model 'gan'"),
+    (("--latent-dim", "100", "--model", "pca"), "latent_dim"),
+    (("--data", "mnist", "--data-dir", "/nonexistent/mnist"), "t10k-images-idx3-ubyte.gz"),
+    (("--projections", "umap-4d"), "Invalid projection 'umap-4d'"),
+])
+def test_user_errors_are_one_line(tmp_path, args, message):
+    result = run_cli("train", "--out", str(tmp_path / "run"), "--no-progress", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_info_reports_missing_run(tmp_path):
+    result = run_cli("info", str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert "Run directory not found" in result.stderr
