@@ -4,8 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH_VERSION := 2.13.0
+# Read once when make starts, so `make demo` reports its wall time including set-up.
+START_TIME := $(shell date +%s)
 
-.PHONY: demo test bench lint web clean
+WEB_STAMP := src/latentspace/server/static/index.html
+WEB_SOURCES := $(wildcard web/src/* web/src/*/* web/index.html web/package.json web/vite.config.ts web/tsconfig.json)
+
+.PHONY: demo test bench lint web chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,13 +20,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
-	@start=$$(date +%s); \
-	$(VENV)/bin/latentspace demo --out runs/demo --no-serve; status=$$?; \
-	echo "make demo: wall time $$(( $$(date +%s) - start )) s"; exit $$status
+# The explorer's frontend, built with the npm registry into the Python package.
+$(WEB_STAMP): $(WEB_SOURCES) web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+web: $(WEB_STAMP)
+
+# Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: $(STAMP) $(WEB_STAMP)
+	@$(VENV)/bin/latentspace demo --out runs/demo --no-serve; status=$$?; \
+	echo "make demo: wall time $$(( $$(date +%s) - $(START_TIME) )) s, set-up included"; \
+	echo "Explore the run with: $(VENV)/bin/latentspace serve runs/demo"; exit $$status
 
 # pytest exits with 5 when it collected no test; that must fail, not pass.
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP) chromium
 	$(PY) -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
@@ -33,4 +49,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) runs build *.egg-info
+	rm -rf $(VENV) runs build *.egg-info web/node_modules src/latentspace/server/static

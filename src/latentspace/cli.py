@@ -69,19 +69,21 @@ def _user_errors(command):
     return wrapper
 
 
+DATA_OPTION_NAMES = ("channels", "image_size", "fit", "labels_csv", "key", "label_column",
+                     "id_column", "encoding", "drop_invalid", "skip_bad", "standardize")
+
+
 def _job_options(**values):
-    from latentspace.pipeline import JobOptions
+    from latentspace.pipeline import JobOptions, parse_image_size
 
     projections = tuple(p for p in values.pop("projections").split(",") if p.strip())
-    data_options = {
-        key: values.pop(key)
-        for key in ("channels", "image_size", "key", "label_column", "id_column",
-                    "drop_invalid", "skip_bad")
-        if key in values and values[key] not in (None, False)
-    }
-    for key in ("channels", "image_size", "key", "label_column", "id_column",
-                "drop_invalid", "skip_bad"):
-        values.pop(key, None)
+    data_options = {key: values.pop(key) for key in DATA_OPTION_NAMES}
+    data_options["image_size"] = parse_image_size(data_options["image_size"])
+    if data_options.pop("standardize"):
+        data_options["standardize_features"] = None
+    else:
+        data_options["standardize_features"] = False
+    data_options = {k: v for k, v in data_options.items() if v not in (None, False)}
     return JobOptions(projections=projections, data_options=data_options, **values)
 
 
@@ -119,19 +121,30 @@ def train(
         help="Image channels after loading: 1 (grayscale) or 3 (RGB). Default: 1 when all "
         "images are grayscale.")] = None,
     image_size: Annotated[Optional[str], typer.Option(
-        help="Image size HEIGHTxWIDTH in pixels, e.g. 32x32. Default: the most common size.")]
-        = None,
+        help="Image size in pixels: one number for squares (32) or HEIGHTxWIDTH (32x28). "
+        "Default: the most common size.")] = None,
+    fit: Annotated[Optional[str], typer.Option(
+        help="How images of another aspect ratio reach --image-size: pad (keep the whole "
+        "image), crop (centre crop) or stretch.")] = None,
+    labels_csv: Annotated[Optional[Path], typer.Option(
+        help="CSV of file names and labels, for a flat image folder.")] = None,
     key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz file.")] = None,
     label_column: Annotated[Optional[str], typer.Option(
         help="Table column holding the labels.")] = None,
     id_column: Annotated[Optional[str], typer.Option(help="Table column holding ids.")] = None,
+    encoding: Annotated[Optional[str], typer.Option(
+        help="Text encoding of a CSV file; detected when not given.")] = None,
+    standardize: Annotated[bool, typer.Option(
+        help="Standardise table features to zero mean and unit variance; decoded rows come "
+        "back in the original units.")] = True,
     drop_invalid: Annotated[bool, typer.Option(
         help="Drop rows with NaN or infinite values instead of stopping.")] = False,
     skip_bad: Annotated[bool, typer.Option(
         help="Skip unreadable image files instead of stopping; they are listed in run.json.")]
         = False,
     embeddings: Annotated[Optional[Path], typer.Option(
-        help="File of precomputed vectors: explore them without training a model.")] = None,
+        help="File of precomputed vectors (.npy, .npz, CSV, Parquet): explore them without "
+        "training a model.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
 ) -> None:
@@ -247,6 +260,23 @@ def serve(
     from latentspace.space import LatentSpace
 
     serve_space(LatentSpace.load(run), host=host, port=port, open_browser=open_browser)
+
+
+@app.command()
+@_user_errors
+def download(
+    name: Annotated[str, typer.Argument(
+        help="Data set: mnist, fashion_mnist, kmnist, frey_faces, olivetti_faces or coil20.")],
+    dest: Annotated[Optional[Path], typer.Option(
+        help="Folder to download into; the files go to DEST/NAME. Default: "
+        "$LATENTSPACE_DATA_DIR or ~/.cache/latentspace/data.")] = None,
+) -> None:
+    """Download a real data set from its official source and verify its checksums."""
+    _configure_logging(False)
+    from latentspace.data import download as fetch
+
+    folder = fetch(name, dest)
+    typer.echo(f"Downloaded {name} to {folder}; use --data {name} --data-dir {folder}")
 
 
 def main() -> None:

@@ -50,17 +50,36 @@ def parse_projection(name: str) -> tuple[str, int]:
     return method, int(dims[0])
 
 
+def parse_image_size(text: str | None) -> int | tuple[int, int] | None:
+    """Parse ``--image-size`` as one number (square) or ``HEIGHTxWIDTH``."""
+    if text is None:
+        return None
+    parts = text.lower().split("x")
+    if len(parts) in (1, 2) and all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        sizes = [int(p) for p in parts]
+        return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+    raise InvalidParameterError(
+        f"Invalid --image-size {text!r}; give one size in pixels (32) or HEIGHTxWIDTH (32x28)."
+    )
+
+
 def load_job_data(options: JobOptions):
-    """Load the data set that `options` name, a built-in name or a path."""
-    from latentspace.data import load_data
+    """Load and check the data set that `options` name, a built-in name or a path."""
+    from latentspace.data import check_dataset, load_data
 
     spec = str(options.embeddings) if options.embeddings else options.data
     data_options = dict(options.data_options)
+    drop_invalid = bool(data_options.pop("drop_invalid", False))
     if options.n_samples is not None:
         data_options["n_samples"] = options.n_samples
-    if options.embeddings:
-        data_options["embeddings"] = True
-    return load_data(spec, data_dir=options.data_dir, **data_options)
+    data = load_data(spec, data_dir=options.data_dir, embeddings=bool(options.embeddings),
+                     **data_options)
+    source = data.info.get("source")
+    data = check_dataset(data, drop_invalid=drop_invalid,
+                         purpose="explore" if options.embeddings else "train")
+    if source is not None and drop_invalid:
+        source["options"]["drop_invalid"] = True
+    return data
 
 
 def run_job(options: JobOptions):

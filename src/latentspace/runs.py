@@ -130,13 +130,18 @@ def load_space(cls: type, run_dir: str | Path, data: Any = None) -> Any:
 
 
 def _reload_data(record: dict, run_dir: Path) -> Any:
-    from latentspace.data import load_data
+    from latentspace.data import check_dataset, load_data
 
-    source = dict(record["data"]["source"])
-    spec = source.pop("spec", None) or source.pop("name")
-    data_dir = source.pop("data_dir", None)
+    source = record["data"]["source"]
+    spec = source.get("spec") or source["name"]
+    options = dict(source.get("options", {}))
+    drop_invalid = bool(options.pop("drop_invalid", False))
     try:
-        data = load_data(spec, data_dir=data_dir, **source.get("options", {}))
+        data = load_data(spec, data_dir=source.get("data_dir"),
+                         embeddings=source.get("embeddings", False), **options)
+        data = check_dataset(data, drop_invalid=drop_invalid,
+                             purpose="explore" if record["config"].get("model") is None
+                             else "train")
     except Exception as error:
         raise RunDirectoryError(
             f"Cannot reload the data set {spec!r} of run {run_dir}: {error} Pass the data "

@@ -122,6 +122,9 @@ class LatentSpace:
         data = check_dataset(data)
         _check_fraction(val_fraction, len(data))
         train_index, val_index = split_indices(len(data), val_fraction, seed)
+        import torch
+
+        torch.manual_seed(seed)  # the initial weights depend on it
         network = build_model(model, data.sample_shape, latent_dim, **hyperparameters)
         train_config = TrainConfig(epochs=epochs, batch_size=batch_size,
                                    learning_rate=learning_rate, patience=patience, seed=seed)
@@ -153,7 +156,7 @@ class LatentSpace:
         """
         from latentspace.data.checks import check_dataset
 
-        data = check_dataset(data)
+        data = check_dataset(data, purpose="explore")
         config = {"data": data.name, "data_source": data.info.get("source", {"name": data.name}),
                   "model": None, "seed": 0}
         return cls(data, None, data.flat(), config)
@@ -182,6 +185,11 @@ class LatentSpace:
     def has_decoder(self) -> bool:
         """True when points of the latent space can be decoded into data."""
         return self.model is not None
+
+    @property
+    def decoder_note(self) -> str | None:
+        """Why walks are unavailable, or None when the space has a decoder."""
+        return None if self.has_decoder else NO_DECODER_NOTE
 
     @property
     def is_variational(self) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from latentspace.data.dataset import Dataset
+from latentspace.data.realsets import REAL_LOADERS
 from latentspace.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ BUILTIN: dict[str, Callable[..., Dataset]] = {
     "mnist": load_mnist,
     "swiss_roll": load_swiss_roll,
     "s_curve": load_s_curve,
+    **REAL_LOADERS,
 }
 
 
@@ -159,11 +161,14 @@ def load_dataset(name: str, data_dir: str | Path | None = None, **options: objec
     ----------
     name : str
         One of ``digits`` (the default of the command line), ``mnist``, ``swiss_roll``,
-        ``s_curve``.
+        ``s_curve``, or a set read from its distributed files: ``fashion_mnist``,
+        ``kmnist``, ``frey_faces``, ``olivetti_faces``, ``coil20`` (see
+        `latentspace.data.realsets`).
     data_dir : path, optional
         Folder with the data set's files, for sets that are not generated or bundled.
     **options
-        Passed to the loader, for example ``n_samples`` or ``seed``.
+        Passed to the loader, for example ``n_samples``, ``seed``, or ``download=True`` to
+        fetch a missing real data set.
 
     Examples
     --------
