@@ -10,7 +10,7 @@ import functools
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,7 +27,7 @@ DataOption = Annotated[str, typer.Option(
     "--data", help="Data set: a built-in name (digits, mnist, fashion_mnist, kmnist, "
     "frey_faces, olivetti_faces, coil20, swiss_roll, s_curve) or a path to an image folder, "
     ".npy, .npz, .csv or .parquet file.")]
-DataDirOption = Annotated[Optional[Path], typer.Option(
+DataDirOption = Annotated[Path | None, typer.Option(
     "--data-dir", help="Folder holding the data set's files (for mnist and the other "
     "downloaded sets).")]
 ModelOption = Annotated[str, typer.Option(
@@ -36,6 +36,8 @@ LatentDimOption = Annotated[int, typer.Option(
     "--latent-dim", help="Number of latent dimensions.", min=1)]
 SeedOption = Annotated[int, typer.Option(
     "--seed", help="Random seed for the split, weights, batch order and projections.")]
+EpochsOption = Annotated[int, typer.Option(
+    help="Maximum passes over the training data; early stopping may end sooner.", min=1)]
 ProjectionsOption = Annotated[str, typer.Option(
     "--projections", help="Comma-separated maps to compute, each METHOD-2d or METHOD-3d with "
     "METHOD one of pca, tsne, umap, isomap, lle.")]
@@ -104,8 +106,8 @@ def train(
     latent_dim: LatentDimOption = 8,
     seed: SeedOption = 0,
     out: Annotated[Path, typer.Option("--out", help="Run directory to write.")] = Path("runs/run"),
-    epochs: Annotated[int, typer.Option(help="Maximum passes over the training data.", min=1)] = 50,
-    batch_size: Annotated[int, typer.Option(help="Samples per training step.", min=1)] = 128,
+    epochs: EpochsOption = 100,
+    batch_size: Annotated[int, typer.Option(help="Samples per training step.", min=1)] = 64,
     learning_rate: Annotated[float, typer.Option(help="Adam step size.", min=0.0)] = 1e-3,
     patience: Annotated[int, typer.Option(
         help="Epochs without a better validation loss before training stops.", min=1)] = 10,
@@ -115,24 +117,24 @@ def train(
     resume: Annotated[bool, typer.Option(
         help="Continue an interrupted run from its last checkpoint in --out.")] = False,
     projections: ProjectionsOption = "umap-2d,tsne-2d,pca-2d,umap-3d",
-    n_samples: Annotated[Optional[int], typer.Option(
+    n_samples: Annotated[int | None, typer.Option(
         help="Use only the first N samples of the data set.", min=1)] = None,
-    channels: Annotated[Optional[int], typer.Option(
+    channels: Annotated[int | None, typer.Option(
         help="Image channels after loading: 1 (grayscale) or 3 (RGB). Default: 1 when all "
         "images are grayscale.")] = None,
-    image_size: Annotated[Optional[str], typer.Option(
+    image_size: Annotated[str | None, typer.Option(
         help="Image size in pixels: one number for squares (32) or HEIGHTxWIDTH (32x28). "
         "Default: the most common size.")] = None,
-    fit: Annotated[Optional[str], typer.Option(
+    fit: Annotated[str | None, typer.Option(
         help="How images of another aspect ratio reach --image-size: pad (keep the whole "
         "image), crop (centre crop) or stretch.")] = None,
-    labels_csv: Annotated[Optional[Path], typer.Option(
+    labels_csv: Annotated[Path | None, typer.Option(
         help="CSV of file names and labels, for a flat image folder.")] = None,
-    key: Annotated[Optional[str], typer.Option(help="Array name inside an .npz file.")] = None,
-    label_column: Annotated[Optional[str], typer.Option(
+    key: Annotated[str | None, typer.Option(help="Array name inside an .npz file.")] = None,
+    label_column: Annotated[str | None, typer.Option(
         help="Table column holding the labels.")] = None,
-    id_column: Annotated[Optional[str], typer.Option(help="Table column holding ids.")] = None,
-    encoding: Annotated[Optional[str], typer.Option(
+    id_column: Annotated[str | None, typer.Option(help="Table column holding ids.")] = None,
+    encoding: Annotated[str | None, typer.Option(
         help="Text encoding of a CSV file; detected when not given.")] = None,
     standardize: Annotated[bool, typer.Option(
         help="Standardise table features to zero mean and unit variance; decoded rows come "
@@ -142,7 +144,7 @@ def train(
     skip_bad: Annotated[bool, typer.Option(
         help="Skip unreadable image files instead of stopping; they are listed in run.json.")]
         = False,
-    embeddings: Annotated[Optional[Path], typer.Option(
+    embeddings: Annotated[Path | None, typer.Option(
         help="File of precomputed vectors (.npy, .npz, CSV, Parquet): explore them without "
         "training a model.")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
@@ -167,7 +169,7 @@ def demo(
     seed: SeedOption = 0,
     out: Annotated[Path, typer.Option("--out", help="Run directory to write.")] =
         Path("runs/demo"),
-    epochs: Annotated[int, typer.Option(help="Maximum passes over the training data.", min=1)] = 50,
+    epochs: EpochsOption = 100,
     serve: Annotated[bool, typer.Option(
         "--serve/--no-serve", help="Open the interactive explorer when done.")] = True,
     host: Annotated[str, typer.Option(help="Address the explorer binds to.")] = "127.0.0.1",
@@ -267,7 +269,7 @@ def serve(
 def download(
     name: Annotated[str, typer.Argument(
         help="Data set: mnist, fashion_mnist, kmnist, frey_faces, olivetti_faces or coil20.")],
-    dest: Annotated[Optional[Path], typer.Option(
+    dest: Annotated[Path | None, typer.Option(
         help="Folder to download into; the files go to DEST/NAME. Default: "
         "$LATENTSPACE_DATA_DIR or ~/.cache/latentspace/data.")] = None,
 ) -> None:

@@ -25,8 +25,8 @@ class JobOptions:
     latent_dim: int = 8
     seed: int = 0
     out: Path = Path("runs/demo")
-    epochs: int = 50
-    batch_size: int = 128
+    epochs: int = 100
+    batch_size: int = 64
     learning_rate: float = 1e-3
     patience: int = 10
     val_fraction: float = 0.2

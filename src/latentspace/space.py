@@ -85,7 +85,7 @@ class LatentSpace:
 
     @classmethod
     def fit(cls, data: Dataset, model: str = "vae", latent_dim: int = 8, seed: int = 0, *,
-            epochs: int = 50, batch_size: int = 128, learning_rate: float = 1e-3,
+            epochs: int = 100, batch_size: int = 64, learning_rate: float = 1e-3,
             patience: int = 10, val_fraction: float = 0.2, run_dir: str | Path | None = None,
             resume: bool = False, progress: bool = True, **hyperparameters: Any) -> LatentSpace:
         """Train `model` on `data` and encode every sample.
@@ -122,10 +122,7 @@ class LatentSpace:
         data = check_dataset(data)
         _check_fraction(val_fraction, len(data))
         train_index, val_index = split_indices(len(data), val_fraction, seed)
-        import torch
-
-        torch.manual_seed(seed)  # the initial weights depend on it
-        network = build_model(model, data.sample_shape, latent_dim, **hyperparameters)
+        network = build_model(model, data.sample_shape, latent_dim, seed=seed, **hyperparameters)
         train_config = TrainConfig(epochs=epochs, batch_size=batch_size,
                                    learning_rate=learning_rate, patience=patience, seed=seed)
         checkpoint_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None

@@ -28,9 +28,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
-    os.chmod(temporary, 0o644)  # mkstemp creates 0600; run files are meant to be shared
     try:
         yield Path(temporary)
+        # mkstemp creates files readable by their owner only; run files are meant to be shared.
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
