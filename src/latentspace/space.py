@@ -15,7 +15,12 @@ from latentspace.walks import interpolate_latents, traverse_latent
 logger = logging.getLogger(__name__)
 
 ENCODE_BATCH_SIZE = 1024
-DEFAULT_KNN_K = 30
+# t-SNE at its default perplexity of 30 needs 90 neighbours per point, so one graph of that
+# size serves every map up to LARGE_SPACE points. Larger spaces keep 30 to bound memory, and
+# t-SNE builds its own graph there.
+DEFAULT_KNN_K = 90
+LARGE_SPACE = 200_000
+LARGE_SPACE_KNN_K = 30
 NO_DECODER_NOTE = (
     "This space was built from precomputed embeddings and has no decoder, so it cannot "
     "decode, interpolate, sample or traverse; train a model on the data to walk through it."
@@ -199,7 +204,8 @@ class LatentSpace:
         if self._knn is None:
             from latentspace.neighbors import KNNGraph
 
-            k = min(DEFAULT_KNN_K, len(self.z) - 1)
+            k = DEFAULT_KNN_K if len(self.z) <= LARGE_SPACE else LARGE_SPACE_KNN_K
+            k = min(k, len(self.z) - 1)
             self._knn = KNNGraph.build(self.z, k=k, random_state=self.config.get("seed", 0))
         return self._knn
 
