@@ -46,7 +46,7 @@ def test_train_end_to_end_on_subset(tmp_path):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--data", "digitz"), "Unknown data set 'digitz'"),
+    (("--data", "digitz"), "Cannot load 'digitz': it is neither a built-in data set"),
     (("--model", "gan"), "Unknown model 'gan'"),
     (("--latent-dim", "100", "--model", "pca"), "latent_dim"),
     (("--data", "mnist", "--data-dir", "/nonexistent/mnist"), "t10k-images-idx3-ubyte.gz"),

@@ -21,6 +21,7 @@ ENCODE_BATCH_SIZE = 1024
 DEFAULT_KNN_K = 90
 LARGE_SPACE = 200_000
 LARGE_SPACE_KNN_K = 30
+DEFAULT_MAP_METHOD = "umap"
 NO_DECODER_NOTE = (
     "This space was built from precomputed embeddings and has no decoder, so it cannot "
     "decode, interpolate, sample or traverse; train a model on the data to walk through it."
@@ -339,6 +340,15 @@ class LatentSpace:
         self.projections[name] = coords
         self.projectors[name] = projector
         return coords
+
+    def ensure_map(self) -> str:
+        """Compute the default 2-D map unless the space has one; return a 2-D map's name."""
+        two_d = [name for name, coords in self.projections.items() if coords.shape[1] == 2]
+        if two_d:
+            return sorted(two_d)[0]
+        logger.info("The space has no 2-D map yet; computing the default one")
+        self.project(DEFAULT_MAP_METHOD, dims=2)
+        return next(n for n, c in self.projections.items() if c.shape[1] == 2)
 
     def evaluate(self) -> dict[str, Any]:
         """Compute the metrics of the space and its projections; see `latentspace.evaluation`."""

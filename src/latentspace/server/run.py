@@ -119,6 +119,8 @@ def serve(space: Any, host: str = "127.0.0.1", port: int = 0, open_browser: bool
         already stopped.
     """
     show_server_log()
+    if not space.projections:
+        space.ensure_map()
     app = create_app(space)
     server = ExplorerServer(app, host, port, log_level=log_level, access_log=access_log)
     warn_if_exposed(server.socket)
