@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from latentspace.errors import LatentSpaceError
+from latentspace.errors import InvalidParameterError, LatentSpaceError
 
 app = typer.Typer(
     help="Learn, see, walk through and measure the latent space of your data.",
@@ -262,6 +262,59 @@ def serve(
     from latentspace.space import LatentSpace
 
     serve_space(LatentSpace.load(run), host=host, port=port, open_browser=open_browser)
+
+
+@app.command()
+@_user_errors
+def interpolate(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    a: Annotated[int, typer.Argument(help="Row position of the first item.")],
+    b: Annotated[int, typer.Argument(help="Row position of the second item.")],
+    steps: Annotated[int, typer.Option(help="Points on the path, endpoints included.")] = 10,
+    out: Annotated[Path | None, typer.Option(
+        help="PNG to write. Default: RUN/figures/interpolation-A-B.png.")] = None,
+) -> None:
+    """Decode the lerp and slerp paths between two items into one image strip."""
+    from latentspace.figures import plot_interpolations
+    from latentspace.space import LatentSpace
+
+    space = LatentSpace.load(run)
+    strips = [space.interpolate(a, b, steps=steps, method=m)[None] for m in ("lerp", "slerp")]
+    _require_images(space, "interpolate")
+    path = out or run / "figures" / f"interpolation-{a}-{b}.png"
+    ids = space.dataset.ids
+    plot_interpolations(*strips, path, pair_labels=[f"{ids[a]} to {ids[b]}"])
+    typer.echo(str(path))
+
+
+@app.command()
+@_user_errors
+def sample(
+    run: Annotated[Path, typer.Argument(help="Run directory.")],
+    n: Annotated[int, typer.Option("-n", help="Number of samples to draw.", min=1, max=1024)]
+        = 16,
+    seed: Annotated[int | None, typer.Option(help="Random seed of the draws.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="PNG to write. Default: RUN/figures/samples-N.png.")] = None,
+) -> None:
+    """Decode draws from the prior into an image grid."""
+    from latentspace.figures import plot_image_grid
+    from latentspace.space import LatentSpace
+
+    space = LatentSpace.load(run)
+    images = space.sample(n, seed=seed)
+    _require_images(space, "sample")
+    path = out or run / "figures" / f"samples-{n}.png"
+    plot_image_grid(images, path)
+    typer.echo(str(path))
+
+
+def _require_images(space, command: str) -> None:
+    if not space.dataset.is_image:
+        raise InvalidParameterError(
+            f"`latentspace {command}` draws images, but this run's samples are vectors of "
+            f"shape {space.dataset.sample_shape}; use LatentSpace.{command} in Python instead."
+        )
 
 
 @app.command()

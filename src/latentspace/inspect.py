@@ -10,7 +10,11 @@ from latentspace.errors import LatentSpaceError, RunDirectoryError
 
 
 def check_run(run_dir: Path) -> tuple[dict[str, Any], list[str]]:
-    """Read `run_dir` and return its run record and the problems found in it."""
+    """Read `run_dir` and return its run record and the problems found in it.
+
+    Temporary files left by a killed write are not problems: every file they were meant
+    to replace is still complete. `leftover_files` lists them.
+    """
     if not run_dir.is_dir():
         raise RunDirectoryError(f"Run directory not found: {run_dir}.")
     problems: list[str] = []
@@ -36,11 +40,12 @@ def check_run(run_dir: Path) -> tuple[dict[str, Any], list[str]]:
             store.read_parquet(path)
         except (LatentSpaceError, OSError) as error:
             problems.append(f"projection {name}: {error}")
-    leftovers = sorted(p.name for p in run_dir.rglob(".*.tmp"))
-    if leftovers:
-        problems.append(f"temporary files left by an interrupted write: {', '.join(leftovers)} "
-                        "(safe to delete).")
     return record, problems
+
+
+def leftover_files(run_dir: Path) -> list[str]:
+    """Return the temporary files that killed writes left in `run_dir`."""
+    return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob(".*.tmp"))
 
 
 def _readable(path: Path) -> list[str]:
@@ -76,6 +81,10 @@ def describe_run(run_dir: str | Path) -> list[str]:
     console.print(table)
     for problem in problems:
         console.print(f"[red]Problem:[/red] {problem}", highlight=False)
+    leftovers = leftover_files(run_dir)
+    if leftovers:
+        console.print(f"Note: an interrupted write left temporary files, safe to delete: "
+                      f"{', '.join(leftovers)}", markup=False)
     if not problems:
         console.print("No problems found.")
     return problems

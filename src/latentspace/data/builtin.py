@@ -41,7 +41,8 @@ def load_digits(n_samples: int | None = None, **_: object) -> Dataset:
 def read_idx(path: Path, magic: int) -> np.ndarray:
     """Read one gzip-compressed IDX file (the MNIST format) into a uint8 array."""
     try:
-        raw = gzip.open(path).read()
+        with gzip.open(path) as handle:
+            raw = handle.read()
     except (OSError, EOFError) as error:
         raise DataError(f"Cannot read IDX file {path}: {error}. Download it again.") from error
     header = np.frombuffer(raw[:4], dtype=">u4")[0] if len(raw) >= 4 else None
