@@ -62,4 +62,29 @@ def test_user_errors_are_one_line(tmp_path, args, message):
 def test_info_reports_missing_run(tmp_path):
     result = run_cli("info", str(tmp_path / "missing"))
     assert result.returncode == 2
-    assert "Run directory not found" in result.stderr
+    assert "not found" in result.stderr
+
+
+def test_out_checked_before_training(tmp_path):
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("keep me")
+    result = run_cli("train", "--out", str(not_a_folder), "--no-progress")
+    assert result.returncode == 2
+    assert "is a file, not a folder" in result.stderr
+    assert not_a_folder.read_text() == "keep me"
+
+
+def test_existing_run_needs_resume_or_overwrite(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text("{}")
+    result = run_cli("train", "--out", str(out), "--no-progress")
+    assert result.returncode == 2
+    assert "already holds a run" in result.stderr
+    assert (out / "run.json").read_text() == "{}"
+
+
+def test_empty_projection_list_rejected(tmp_path):
+    result = run_cli("train", "--projections", ",", "--out", str(tmp_path / "run"))
+    assert result.returncode == 2
+    assert "--projections is empty" in result.stderr

@@ -116,6 +116,8 @@ def train(
     beta: Annotated[float, typer.Option(help="Weight of the KL term (VAEs only).", min=0.0)] = 1.0,
     resume: Annotated[bool, typer.Option(
         help="Continue an interrupted run from its last checkpoint in --out.")] = False,
+    overwrite: Annotated[bool, typer.Option(
+        help="Replace the run already in --out instead of stopping.")] = False,
     projections: ProjectionsOption = "umap-2d,tsne-2d,pca-2d,umap-3d",
     n_samples: Annotated[int | None, typer.Option(
         help="Use only the first N samples of the data set.", min=1)] = None,
@@ -182,7 +184,8 @@ def demo(
     from latentspace.pipeline import JobOptions, run_job
 
     space = run_job(JobOptions(data=data, data_dir=data_dir, model=model, latent_dim=latent_dim,
-                               seed=seed, out=out, epochs=epochs, progress=progress))
+                               seed=seed, out=out, epochs=epochs, progress=progress,
+                               overwrite=True))
     _finish(space, out, serve, host, port)
 
 
@@ -195,11 +198,12 @@ def project(
 ) -> None:
     """Compute more maps of a run's latents and update its metrics."""
     _configure_logging(verbose)
-    from latentspace.pipeline import parse_projection, project_all
+    from latentspace.pipeline import parse_projections, project_all
     from latentspace.space import LatentSpace
 
+    wanted = parse_projections(projections.split(","))
     space = LatentSpace.load(run)
-    project_all(space, [parse_projection(p) for p in projections.split(",") if p.strip()])
+    project_all(space, wanted)
     space.evaluate()
     space.save(run)
     typer.echo(f"Projections in {run}: {', '.join(sorted(space.projections))}")

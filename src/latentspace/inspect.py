@@ -16,7 +16,13 @@ def check_run(run_dir: Path) -> tuple[dict[str, Any], list[str]]:
     to replace is still complete. `leftover_files` lists them.
     """
     if not run_dir.is_dir():
-        raise RunDirectoryError(f"Run directory not found: {run_dir}.")
+        what = "is a file, not a run directory" if run_dir.exists() else "not found"
+        raise RunDirectoryError(f"Run directory {run_dir} {what}.")
+    if not (run_dir / "run.json").is_file():
+        raise RunDirectoryError(
+            f"{run_dir} is not a latentspace run: run.json not found. Give the folder that "
+            "`latentspace train --out` or `LatentSpace.save` wrote."
+        )
     problems: list[str] = []
     try:
         record = store.read_json(run_dir / "run.json")

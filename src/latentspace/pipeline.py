@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from latentspace.errors import InvalidParameterError
+from latentspace.errors import InvalidParameterError, RunDirectoryError
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class JobOptions:
     val_fraction: float = 0.2
     beta: float = 1.0
     resume: bool = False
+    overwrite: bool = False
     projections: tuple[str, ...] = DEFAULT_PROJECTIONS
     n_samples: int | None = None
     progress: bool = True
@@ -48,6 +50,45 @@ def parse_projection(name: str) -> tuple[str, int]:
             "or pca-3d."
         )
     return method, int(dims[0])
+
+
+def parse_projections(names: tuple[str, ...] | list[str]) -> list[tuple[str, int]]:
+    """Parse the ``--projections`` list, rejecting an empty one."""
+    parsed = [parse_projection(name) for name in names if name.strip()]
+    if not parsed:
+        raise InvalidParameterError(
+            "--projections is empty; give at least one map, for example umap-2d."
+        )
+    return parsed
+
+
+# Files and folders a run writes; `--overwrite` removes them so no stale map or figure stays.
+RUN_OUTPUTS = ("run.json", "model.safetensors", "latents.parquet", "knn.safetensors",
+               "report.html", "projections", "figures", "checkpoints", "thumbnails")
+
+
+def prepare_run_dir(out: Path, resume: bool, overwrite: bool) -> None:
+    """Check `out` before any training, so a bad path fails fast and no run is lost."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise RunDirectoryError(
+            f"--out {out} is a file, not a folder; give a new or existing run directory."
+        )
+    holds_run = (out / "run.json").is_file() or (out / "checkpoints").is_dir()
+    if not holds_run or resume:
+        return
+    if not overwrite:
+        raise RunDirectoryError(
+            f"{out} already holds a run. Continue it with --resume, replace it with "
+            "--overwrite, or choose a new --out."
+        )
+    for name in RUN_OUTPUTS:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    logger.info("Removed the previous run in %s (--overwrite)", out)
 
 
 def parse_image_size(text: str | None) -> int | tuple[int, int] | None:
@@ -89,7 +130,8 @@ def run_job(options: JobOptions):
     """
     from latentspace.space import LatentSpace
 
-    projections = [parse_projection(p) for p in options.projections]
+    projections = parse_projections(options.projections)
+    prepare_run_dir(options.out, resume=options.resume, overwrite=options.overwrite)
     data = load_job_data(options)
     started = time.perf_counter()
     if options.embeddings:

@@ -139,9 +139,11 @@ def _reload_data(record: dict, run_dir: Path) -> Any:
     try:
         data = load_data(spec, data_dir=source.get("data_dir"),
                          embeddings=source.get("embeddings", False), **options)
-        data = check_dataset(data, drop_invalid=drop_invalid,
-                             purpose="explore" if record["config"].get("model") is None
-                             else "train")
+        if drop_invalid:
+            # Checks without dropping leave the values unchanged, so only this one reruns.
+            data = check_dataset(data, drop_invalid=True,
+                                 purpose="explore" if record["config"].get("model") is None
+                                 else "train")
     except Exception as error:
         raise RunDirectoryError(
             f"Cannot reload the data set {spec!r} of run {run_dir}: {error} Pass the data "

@@ -125,14 +125,15 @@ class LatentSpace:
         from latentspace.models.registry import build_model
         from latentspace.training.loop import TrainConfig, train
 
-        data = check_dataset(data)
+        if "checks" not in data.info:  # the command line has checked it already
+            data = check_dataset(data)
         _check_fraction(val_fraction, len(data))
         train_index, val_index = split_indices(len(data), val_fraction, seed)
         network = build_model(model, data.sample_shape, latent_dim, seed=seed, **hyperparameters)
         train_config = TrainConfig(epochs=epochs, batch_size=batch_size,
                                    learning_rate=learning_rate, patience=patience, seed=seed)
         checkpoint_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
-        identity = {"model": network.config, "data": data.fingerprint()}
+        identity = {"data": data.fingerprint()}
         result = train(network, data.x[train_index], data.x[val_index], train_config,
                        checkpoint_dir=checkpoint_dir, resume=resume, identity=identity,
                        progress=progress)
@@ -159,7 +160,8 @@ class LatentSpace:
         """
         from latentspace.data.checks import check_dataset
 
-        data = check_dataset(data, purpose="explore")
+        if "checks" not in data.info:
+            data = check_dataset(data, purpose="explore")
         config = {"data": data.name, "data_source": data.info.get("source", {"name": data.name}),
                   "model": None, "seed": 0}
         return cls(data, None, data.flat(), config)
@@ -431,7 +433,8 @@ def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, n
 def _check_fraction(val_fraction: float, n: int) -> None:
     if not 0.0 < val_fraction < 1.0:
         raise InvalidParameterError(
-            f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}."
+            f"val_fraction (--val-fraction) must be between 0 and 1 (exclusive), got "
+            f"{val_fraction}."
         )
     n_val = int(round(n * val_fraction))
     if n_val < 1 or n - n_val < 2:

@@ -95,7 +95,7 @@ def load_mnist(data_dir: str | Path | None = None, n_samples: int | None = None,
     if data_dir is None:
         raise DataError(
             "MNIST needs --data-dir, the folder holding "
-            f"{' and '.join(MNIST_FILES)} (from {MNIST_SOURCE})."
+            f"{' and '.join(MNIST_FILES)}; `latentspace download mnist` fetches them."
         )
     folder = Path(data_dir).expanduser()
     files = MNIST_TRAIN_FILES if all((folder / f).is_file() for f in MNIST_TRAIN_FILES) else (
@@ -105,7 +105,8 @@ def load_mnist(data_dir: str | Path | None = None, n_samples: int | None = None,
     if missing:
         raise DataError(
             f"MNIST files not found in {folder}: missing {', '.join(missing)}. "
-            f"The folder must hold {' and '.join(MNIST_FILES)}, downloaded from {MNIST_SOURCE}."
+            f"The folder must hold {' and '.join(MNIST_FILES)}; `latentspace download mnist` "
+            f"fetches them from {MNIST_SOURCE}."
         )
     data = load_idx_pair(folder, *files, name="mnist", label_names=[str(d) for d in range(10)])
     logger.info("Loaded %d MNIST images from %s", len(data), folder)

@@ -198,7 +198,7 @@ def check_input_shape(cls: type[LatentModel], input_shape: tuple[int, ...]) -> t
         dense = cls.name.removeprefix("conv-")
         raise InvalidParameterError(
             f"Model {cls.name!r} needs images shaped (channels, height, width), but the input "
-            f"shape is {shape}. Use model={dense!r} for vectors and tables."
+            f"shape is {shape}. Use model {dense!r} (--model {dense}) for vectors and tables."
         )
     return shape
 
