@@ -38,6 +38,9 @@ SeedOption = Annotated[int, typer.Option(
     "--seed", help="Random seed for the split, weights, batch order and projections.")]
 EpochsOption = Annotated[int, typer.Option(
     help="Maximum passes over the training data; early stopping may end sooner.", min=1)]
+MovedDataOption = Annotated[Path | None, typer.Option(
+    "--data", help="New location of the run's data file or folder, if it has moved since "
+    "training.")]
 ProjectionsOption = Annotated[str, typer.Option(
     "--projections", help="Comma-separated maps to compute, each METHOD-2d or METHOD-3d with "
     "METHOD one of pca, tsne, umap, isomap, lle.")]
@@ -81,6 +84,10 @@ def _job_options(**values):
     projections = tuple(p for p in values.pop("projections").split(",") if p.strip())
     data_options = {key: values.pop(key) for key in DATA_OPTION_NAMES}
     data_options["image_size"] = parse_image_size(data_options["image_size"])
+    for column in ("label_column", "id_column"):
+        # Arrays have no column names, so a number picks a column by position.
+        if data_options[column] is not None and data_options[column].isdigit():
+            data_options[column] = int(data_options[column])
     if data_options.pop("standardize"):
         data_options["standardize_features"] = None
     else:
@@ -108,7 +115,7 @@ def train(
     out: Annotated[Path, typer.Option("--out", help="Run directory to write.")] = Path("runs/run"),
     epochs: EpochsOption = 100,
     batch_size: Annotated[int, typer.Option(help="Samples per training step.", min=1)] = 64,
-    learning_rate: Annotated[float, typer.Option(help="Adam step size.", min=0.0)] = 1e-3,
+    learning_rate: Annotated[float, typer.Option(help="Adam step size, above 0.")] = 1e-3,
     patience: Annotated[int, typer.Option(
         help="Epochs without a better validation loss before training stops.", min=1)] = 10,
     val_fraction: Annotated[float, typer.Option(
@@ -134,7 +141,7 @@ def train(
         help="CSV of file names and labels, for a flat image folder.")] = None,
     key: Annotated[str | None, typer.Option(help="Array name inside an .npz file.")] = None,
     label_column: Annotated[str | None, typer.Option(
-        help="Table column holding the labels.")] = None,
+        help="Table column holding the labels; a number picks an array column.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Table column holding ids.")] = None,
     encoding: Annotated[str | None, typer.Option(
         help="Text encoding of a CSV file; detected when not given.")] = None,
@@ -193,6 +200,7 @@ def demo(
 @_user_errors
 def project(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
+    data: MovedDataOption = None,
     projections: ProjectionsOption = "umap-2d",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
 ) -> None:
@@ -202,7 +210,7 @@ def project(
     from latentspace.space import LatentSpace
 
     wanted = parse_projections(projections.split(","))
-    space = LatentSpace.load(run)
+    space = LatentSpace.load(run, data_path=data)
     project_all(space, wanted)
     space.evaluate()
     space.save(run)
@@ -213,13 +221,14 @@ def project(
 @_user_errors
 def figures(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
+    data: MovedDataOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
 ) -> None:
     """Draw every figure of a run into RUN/figures."""
     _configure_logging(verbose)
     from latentspace.space import LatentSpace
 
-    written = LatentSpace.load(run).figures()
+    written = LatentSpace.load(run, data_path=data).figures()
     for figure in written:
         typer.echo(str(figure.path))
 
@@ -228,13 +237,14 @@ def figures(
 @_user_errors
 def report(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
+    data: MovedDataOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
 ) -> None:
     """Write RUN/report.html with the metrics and every figure."""
     _configure_logging(verbose)
     from latentspace.space import LatentSpace
 
-    path = LatentSpace.load(run).report()
+    path = LatentSpace.load(run, data_path=data).report()
     typer.echo(f"Report: {Path(path).resolve()}")
 
 
@@ -253,6 +263,7 @@ def info(run: Annotated[Path, typer.Argument(help="Run directory.")]) -> None:
 @_user_errors
 def serve(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
+    data: MovedDataOption = None,
     host: Annotated[str, typer.Option(help="Address to bind; anything but 127.0.0.1 exposes "
                                       "the explorer to other machines.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 0,
@@ -265,7 +276,8 @@ def serve(
     from latentspace.server.run import serve as serve_space
     from latentspace.space import LatentSpace
 
-    serve_space(LatentSpace.load(run), host=host, port=port, open_browser=open_browser)
+    space = LatentSpace.load(run, data_path=data)
+    serve_space(space, host=host, port=port, open_browser=open_browser)
 
 
 @app.command()
@@ -274,15 +286,17 @@ def interpolate(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
     a: Annotated[int, typer.Argument(help="Row position of the first item.")],
     b: Annotated[int, typer.Argument(help="Row position of the second item.")],
+    data: MovedDataOption = None,
     steps: Annotated[int, typer.Option(help="Points on the path, endpoints included.")] = 10,
     out: Annotated[Path | None, typer.Option(
         help="PNG to write. Default: RUN/figures/interpolation-A-B.png.")] = None,
 ) -> None:
     """Decode the lerp and slerp paths between two items into one image strip."""
+    _require_png(out)
     from latentspace.figures import plot_interpolations
     from latentspace.space import LatentSpace
 
-    space = LatentSpace.load(run)
+    space = LatentSpace.load(run, data_path=data)
     strips = [space.interpolate(a, b, steps=steps, method=m)[None] for m in ("lerp", "slerp")]
     _require_images(space, "interpolate")
     path = out or run / "figures" / f"interpolation-{a}-{b}.png"
@@ -295,6 +309,7 @@ def interpolate(
 @_user_errors
 def sample(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
+    data: MovedDataOption = None,
     n: Annotated[int, typer.Option("-n", help="Number of samples to draw.", min=1, max=1024)]
         = 16,
     seed: Annotated[int | None, typer.Option(help="Random seed of the draws.")] = None,
@@ -302,15 +317,21 @@ def sample(
         help="PNG to write. Default: RUN/figures/samples-N.png.")] = None,
 ) -> None:
     """Decode draws from the prior into an image grid."""
+    _require_png(out)
     from latentspace.figures import plot_image_grid
     from latentspace.space import LatentSpace
 
-    space = LatentSpace.load(run)
+    space = LatentSpace.load(run, data_path=data)
     images = space.sample(n, seed=seed)
     _require_images(space, "sample")
     path = out or run / "figures" / f"samples-{n}.png"
     plot_image_grid(images, path)
     typer.echo(str(path))
+
+
+def _require_png(out: Path | None) -> None:
+    if out is not None and out.suffix.lower() != ".png":
+        raise InvalidParameterError(f"--out {out} must end in .png; figures are written as PNG.")
 
 
 def _require_images(space, command: str) -> None:

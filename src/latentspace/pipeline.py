@@ -67,8 +67,11 @@ RUN_OUTPUTS = ("run.json", "model.safetensors", "latents.parquet", "knn.safetens
                "report.html", "projections", "figures", "checkpoints", "thumbnails")
 
 
-def prepare_run_dir(out: Path, resume: bool, overwrite: bool) -> None:
-    """Check `out` before any training, so a bad path fails fast and no run is lost."""
+def check_run_dir(out: Path, resume: bool, overwrite: bool) -> bool:
+    """Check `out` before any work, so a bad path fails fast and no run is lost.
+
+    Returns True when `out` holds a run that `--overwrite` is to replace.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise RunDirectoryError(
@@ -76,12 +79,17 @@ def prepare_run_dir(out: Path, resume: bool, overwrite: bool) -> None:
         )
     holds_run = (out / "run.json").is_file() or (out / "checkpoints").is_dir()
     if not holds_run or resume:
-        return
+        return False
     if not overwrite:
         raise RunDirectoryError(
             f"{out} already holds a run. Continue it with --resume, replace it with "
             "--overwrite, or choose a new --out."
         )
+    return True
+
+
+def clear_run_dir(out: Path) -> None:
+    """Remove what a previous run wrote to `out`, so no stale map or figure stays."""
     for name in RUN_OUTPUTS:
         path = out / name
         if path.is_dir():
@@ -131,13 +139,21 @@ def run_job(options: JobOptions):
     from latentspace.space import LatentSpace
 
     projections = parse_projections(options.projections)
-    prepare_run_dir(options.out, resume=options.resume, overwrite=options.overwrite)
+    replace = check_run_dir(options.out, resume=options.resume, overwrite=options.overwrite)
     data = load_job_data(options)
+    hyperparameters = {"beta": options.beta} if "vae" in options.model else {}
+    if not options.embeddings:
+        from latentspace.models.registry import build_model
+
+        # Builds a throwaway model so that invalid model options fail before the old run goes.
+        build_model(options.model, data.sample_shape, options.latent_dim, **hyperparameters)
+    if replace:
+        clear_run_dir(options.out)
+
     started = time.perf_counter()
     if options.embeddings:
         space = LatentSpace.from_embeddings(data)
     else:
-        hyperparameters = {"beta": options.beta} if "vae" in options.model else {}
         space = LatentSpace.fit(
             data, model=options.model, latent_dim=options.latent_dim, seed=options.seed,
             epochs=options.epochs, batch_size=options.batch_size,

@@ -92,8 +92,13 @@ def _versions() -> dict[str, str | None]:
     return versions
 
 
-def load_space(cls: type, run_dir: str | Path, data: Any = None) -> Any:
-    """Restore a space from `run_dir`, reloading its data set from the recorded source."""
+def load_space(cls: type, run_dir: str | Path, data: Any = None,
+               data_path: str | Path | None = None) -> Any:
+    """Restore a space from `run_dir`, reloading its data set from the recorded source.
+
+    `data_path` replaces the recorded file or folder, for data that has moved; the
+    recorded loading options still apply and the fingerprint must still match.
+    """
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").is_file():
         raise RunDirectoryError(
@@ -101,7 +106,7 @@ def load_space(cls: type, run_dir: str | Path, data: Any = None) -> Any:
             "`latentspace train --out` or `LatentSpace.save` wrote."
         )
     record = store.read_json(run_dir / "run.json")
-    data = data if data is not None else _reload_data(record, run_dir)
+    data = data if data is not None else _reload_data(record, run_dir, data_path)
     model = _load_model(record, run_dir)
 
     latents = store.read_parquet(run_dir / "latents.parquet")
@@ -117,7 +122,13 @@ def load_space(cls: type, run_dir: str | Path, data: Any = None) -> Any:
                 history=record.get("history", []))
     space.metrics = record.get("metrics", {})
     for name in record.get("projections", []):
-        table = store.read_parquet(run_dir / "projections" / f"{name}.parquet")
+        path = run_dir / "projections" / f"{name}.parquet"
+        if not path.is_file():
+            logger.warning("Projection %s is listed in run.json but %s is missing; compute it "
+                           "again with `latentspace project %s --projections %s`",
+                           name, path, run_dir, name)
+            continue
+        table = store.read_parquet(path)
         axes = [table[a] for a in AXES if a in table]
         space.projections[name] = np.stack(axes, axis=1).astype(np.float32)
     if (run_dir / "knn.safetensors").is_file():
@@ -129,11 +140,11 @@ def load_space(cls: type, run_dir: str | Path, data: Any = None) -> Any:
     return space
 
 
-def _reload_data(record: dict, run_dir: Path) -> Any:
+def _reload_data(record: dict, run_dir: Path, data_path: str | Path | None) -> Any:
     from latentspace.data import check_dataset, load_data
 
     source = record["data"]["source"]
-    spec = source.get("spec") or source["name"]
+    spec = str(data_path) if data_path is not None else source.get("spec") or source["name"]
     options = dict(source.get("options", {}))
     drop_invalid = bool(options.pop("drop_invalid", False))
     try:
@@ -146,8 +157,9 @@ def _reload_data(record: dict, run_dir: Path) -> Any:
                                  else "train")
     except Exception as error:
         raise RunDirectoryError(
-            f"Cannot reload the data set {spec!r} of run {run_dir}: {error} Pass the data "
-            "explicitly with LatentSpace.load(run_dir, data=...)."
+            f"Cannot reload the data set {spec!r} of run {run_dir}: {error} If the data has "
+            "moved, give its new location with --data PATH (LatentSpace.load(run_dir, "
+            "data_path=...) in Python)."
         ) from error
     if data.fingerprint() != record["data"]["fingerprint"]:
         raise RunDirectoryError(

@@ -167,11 +167,17 @@ class LatentSpace:
         return cls(data, None, data.flat(), config)
 
     @classmethod
-    def load(cls, run_dir: str | Path, data: Dataset | None = None) -> LatentSpace:
-        """Restore a space saved with `save`; see `latentspace.runs.load_space`."""
+    def load(cls, run_dir: str | Path, data: Dataset | None = None,
+             data_path: str | Path | None = None) -> LatentSpace:
+        """Restore a space saved with `save`.
+
+        The data set is loaded again from where it was read when the run was trained,
+        unless `data` is given or `data_path` names its new location; its fingerprint
+        must match the run's.
+        """
         from latentspace.runs import load_space
 
-        return load_space(cls, run_dir, data)
+        return load_space(cls, run_dir, data, data_path)
 
     def save(self, run_dir: str | Path) -> Path:
         """Write the space to `run_dir` (see the README's run directory section)."""

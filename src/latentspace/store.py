@@ -122,7 +122,13 @@ def read_parquet(path: str | Path) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise RunDirectoryError(f"File not found: {path}.")
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        raise RunDirectoryError(
+            f"{path} is not a readable Parquet file ({error}); restore it or train the run "
+            "again."
+        ) from error
     columns = {}
     for name in table.column_names:
         column = table.column(name).combine_chunks()

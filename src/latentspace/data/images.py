@@ -281,6 +281,25 @@ def _cache_description(listing: ImageListing, options: dict) -> dict:
     }
 
 
+def check_memory(n_images: int, size: tuple[int, int]) -> None:
+    """Reject an image size whose decoded array would not fit in this machine's memory.
+
+    Counts RGB float32 pixels (the largest layout), since the channel count is known only
+    after decoding, and rejects anything above 80% of physical memory.
+    """
+    needed = n_images * 3 * size[0] * size[1] * 4
+    try:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return  # NOTE: no memory check where the platform does not report physical memory
+    if needed > 0.8 * available:
+        raise InvalidParameterError(
+            f"image_size {size[0]}x{size[1]} for {n_images} images needs about "
+            f"{needed / 2**30:.1f} GiB as float32, more than this machine's "
+            f"{available / 2**30:.1f} GiB of memory allows. Give a smaller --image-size."
+        )
+
+
 def decode_listing(listing: ImageListing, channels, size, fit, background, skip_bad,
                    progress=True, n_threads=None) -> dict[str, np.ndarray]:
     """Decode and resize every listed file; return the arrays stored in the cache.
@@ -293,6 +312,7 @@ def decode_listing(listing: ImageListing, channels, size, fit, background, skip_
     failures: dict[int, str] = {}
     if size is None:
         size = _most_common_size(paths, failures, n_threads)
+    check_memory(len(paths), size)
     decoded: dict[int, np.ndarray] = {}
     all_gray = True
 

@@ -196,6 +196,6 @@ def check_identity(directory: Path, checkpoint: Checkpoint, identity: dict) -> N
         raise RunDirectoryError(
             f"Cannot resume from {directory / LAST_FILE}: it belongs to a different run. "
             + "; ".join(differences)
-            + ". Write this run to a new run directory (--out), or train without resume "
-            "(--resume) to overwrite this one."
+            + ". Write this run to a new run directory (--out), or replace the old run "
+            "(--overwrite instead of --resume)."
         )
