@@ -12,6 +12,7 @@ import dataclasses
 import io
 import json
 import os
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,10 +104,19 @@ def decoder_space() -> Any:
 
 @pytest.fixture(scope="module")
 def explore_only_space() -> Any:
+    """An explore-only space whose first map is isomap-2d, to test the default projection.
+
+    The isomap-2d and tsne-2d maps are stand-ins (the PCA map with its axes swapped): the tests
+    only need their names, and computing Isomap or t-SNE would slow them down.
+    """
     from latentspace.space import LatentSpace
 
     space = LatentSpace.from_embeddings(digits_with_markup_label())
     add_pca_maps(space)
+    stand_in = space.projections["pca-2d"][:, ::-1].copy()
+    maps = {"isomap-2d": stand_in, **space.projections, "tsne-2d": stand_in}
+    space.projections.clear()
+    space.projections.update(maps)
     return space
 
 
@@ -290,6 +300,24 @@ def test_click_shows_neighbours(explorer: Explorer) -> None:
     explorer.screenshot("item")
 
 
+def test_neighbours_k_error_beside_field(explorer: Explorer) -> None:
+    explorer.open("#i=0")
+    k = explorer.by_id("neighbours-k")
+    expect(explorer.by_id("neighbour")).to_have_count(10)
+    k.fill("5000")
+    k.dispatch_event("change")
+
+    assert k.evaluate("el => el.scrollWidth <= el.clientWidth"), "the field cuts off 5000"
+    error = explorer.by_id("neighbours-k-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("k must be an integer from 1 to 100; got 5000.")
+    field, message = k.bounding_box(), error.bounding_box()
+    assert 0 <= message["y"] - (field["y"] + field["height"]) < 30, "the error is not next to the field"
+    expect(explorer.by_id("status")).not_to_contain_text("must be")
+    expect(explorer.by_id("neighbour")).to_have_count(10)
+    explorer.screenshot("neighbours-k-error")
+
+
 def pick_two_items(explorer: Explorer) -> tuple[int, int]:
     box = explorer.map_box()
     x, y, first = explorer.find_point((box["width"] * 0.3, box["height"] * 0.4))
@@ -316,6 +344,64 @@ def test_two_items_show_strip(explorer: Explorer) -> None:
     explorer.by_id("walk-steps").dispatch_event("change")
     expect(strip.get_by_test_id("strip-image")).to_have_count(12)
     explorer.screenshot("interpolation")
+
+
+def test_steps_out_of_range_rejected(explorer: Explorer) -> None:
+    explorer.open()
+    steps = explorer.by_id("walk-steps")
+    error = explorer.by_id("walk-steps-error")
+    assert steps.get_attribute("min") == "2"
+    assert steps.get_attribute("max") == "64"
+    expect(explorer.by_id("walk-steps-range")).to_have_text("2–64")
+    pick_two_items(explorer)
+    strip_images = explorer.by_id("interpolation-strip").get_by_test_id("strip-image")
+    expect(strip_images).to_have_count(10)
+
+    for value in ["1", "0", "1000", "-3"]:
+        steps.fill(value)
+        steps.dispatch_event("change")
+        expect(error).to_be_visible()
+        expect(error).to_contain_text(f"from 2 to 64; got {value}")
+        expect(steps).to_have_value(value)
+        expect(explorer.by_id("walk-run")).to_be_disabled()
+    explorer.screenshot("steps-error")
+    expect(strip_images).to_have_count(10)
+
+    steps.fill("5")
+    steps.dispatch_event("change")
+    expect(error).to_be_hidden()
+    expect(strip_images).to_have_count(5)
+
+
+def test_strip_keeps_end_points_visible(explorer: Explorer) -> None:
+    explorer.open()
+    box = explorer.map_box()
+    x, y, first = explorer.find_point((box["width"] * 0.4, box["height"] * 0.3))
+    explorer.click_map(x, y)
+    expect(explorer.by_id("item-id")).to_have_text(str(first))
+    # B close to the bottom edge, where the strip opens.
+    x, y, second = explorer.find_point((box["width"] * 0.5, box["height"] - 30), {first})
+    explorer.click_map(x, y, shift=True)
+    strip = explorer.by_id("interpolation-strip")
+    expect(strip.get_by_test_id("strip-image")).to_have_count(10)
+
+    # The map shrinks above the strip instead of lying under it.
+    explorer.page.wait_for_timeout(100)
+    box = explorer.map_box()
+    assert box["y"] + box["height"] <= strip.bounding_box()["y"] + 1
+    overlay = explorer.by_id("map-overlay")
+    for end, index in (("a", first), ("b", second)):
+        ex, ey = json.loads(overlay.get_attribute(f"data-{end}"))
+        assert 0 < ex < box["width"], f"{end} is off the map at x={ex}"
+        # The status line covers the bottom 20 px of the map.
+        assert 0 < ey < box["height"] - 20, f"{end} is off the map or under the status at y={ey}"
+        assert explorer.hover(ex, ey) == index
+    explorer.screenshot("strip-end-points")
+
+    explorer.by_id("strip-collapse").click()
+    expect(strip.get_by_test_id("strip-image").first).to_be_hidden()
+    explorer.page.wait_for_function(
+        f"() => document.querySelector('[data-testid=map]').clientHeight > {box['height'] + 40}")
 
 
 def test_slerp_changes_strip(explorer: Explorer) -> None:
@@ -377,6 +463,35 @@ def test_view_written_to_url(explorer: Explorer) -> None:
     assert restored["zoom"] == pytest.approx(view["zoom"], rel=1e-4)
 
 
+def test_legend_beside_map(explorer: Explorer) -> None:
+    explorer.open()
+    legend = explorer.by_id("legend-panel").bounding_box()
+    box = explorer.map_box()
+    assert legend["x"] + legend["width"] <= box["x"] + 1, "the legend overlaps the map"
+
+    explorer.by_id("legend-toggle").click()
+    expect(explorer.by_id("legend-item").first).to_be_hidden()
+    explorer.page.wait_for_function(
+        f"() => document.querySelector('[data-testid=map]').clientWidth > {box['width'] + 100}")
+    explorer.by_id("legend-toggle").click()
+    expect(explorer.by_id("legend-item").first).to_be_visible()
+
+
+def test_class_colours_match_report(explorer: Explorer) -> None:
+    from latentspace.figures.common import class_colours
+
+    explorer.open()
+    expected = [
+        "rgb({}, {}, {})".format(*np.round(rgba[:3] * 255).astype(int))
+        for rgba in class_colours(10)
+    ]
+    swatches = explorer.page.locator('[data-testid="legend-item"] .swatch')
+    colours = [swatches.nth(i).evaluate("el => getComputedStyle(el).backgroundColor")
+               for i in range(swatches.count())]
+    assert colours == expected
+    assert colours[2] == "rgb(44, 160, 44)", "class 2 is tab10's green"
+
+
 def test_label_markup_is_text(explorer: Explorer) -> None:
     explorer.open(f"#i={XSS_ITEM}")
 
@@ -426,9 +541,38 @@ def test_box_selection_exports_csv(explorer: Explorer) -> None:
 def test_search_highlights_matches(explorer: Explorer) -> None:
     explorer.open()
     explorer.by_id("search-input").fill("img src")
-    expect(explorer.by_id("search-count")).to_have_text("183 matches")
+    # No class name equals the text, so names containing it match.
+    expect(explorer.by_id("search-count")).to_have_text("183 matches by part of a label")
     explorer.by_id("select-matches").click()
     expect(explorer.by_id("selection-count")).to_have_attribute("data-count", "183")
+
+
+def test_search_scopes_and_enter(explorer: Explorer, decoder_space: Any) -> None:
+    explorer.open()
+    labels = np.asarray(decoder_space.dataset.labels)
+    ids = [str(i) for i in decoder_space.dataset.ids]
+    label_7 = int(np.sum(labels == 7))
+    id_prefix_7 = sum(i.startswith("7") for i in ids)
+    both = len(set(np.flatnonzero(labels == 7)) | {k for k, i in enumerate(ids) if i.startswith("7")})
+    search = explorer.by_id("search-input")
+    count = explorer.by_id("search-count")
+
+    search.fill("7")
+    expect(count).to_have_text(f"{both} matches: {label_7} by label, {id_prefix_7} by id")
+    explorer.by_id("search-scope").select_option("label")
+    expect(count).to_have_text(f"{label_7} matches")
+    explorer.by_id("search-scope").select_option("id")
+    expect(count).to_have_text(f"{id_prefix_7} matches")
+    # In the id scope, Enter opens the item whose id equals the text.
+    search.press("Enter")
+    expect(explorer.by_id("item-id")).to_have_text("7")
+
+    explorer.by_id("search-scope").select_option("any")
+    search.fill("1796")
+    expect(count).to_have_text("1 match by id")
+    search.press("Enter")
+    expect(explorer.by_id("item-id")).to_have_text("1796")
+    explorer.screenshot("search")
 
 
 def test_close_zoom_draws_thumbnails(explorer: Explorer) -> None:
@@ -442,6 +586,50 @@ def test_close_zoom_draws_thumbnails(explorer: Explorer) -> None:
     map_element = explorer.by_id("map")
     expect(map_element).to_have_attribute("data-thumbnails", "true")
     explorer.screenshot("thumbnails")
+
+
+def isolated_item_view(explorer: Explorer, space: Any, projection: str, gap_px: float
+                       ) -> tuple[int, str]:
+    """Pick the item farthest from its nearest neighbour on `projection`.
+
+    Returns it and a URL fragment that centres the map on it, zoomed so that its nearest
+    neighbour is about `gap_px` CSS pixels away. The scale repeats the explorer's fitted view
+    (90% of the map's width or height spans the projection's bounds).
+    """
+    coords = np.asarray(space.projections[projection], dtype=np.float64)
+    distances = np.linalg.norm(coords[:, None] - coords[None], axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    nearest = distances.min(axis=1)
+    item = int(np.argmax(nearest))
+
+    with urllib.request.urlopen(explorer.base_url + "api/space") as response:
+        info = json.load(response)
+    low, high = next(p["bounds"] for p in info["projections"] if p["name"] == projection)
+    box = explorer.map_box()
+    fitted = 0.9 * min(box["width"] / (high[0] - low[0]), box["height"] / (high[1] - low[1]))
+    zoom = gap_px / (nearest[item] * fitted)
+    return item, f"#p={projection}&v={coords[item, 0]},{coords[item, 1]},{zoom}"
+
+
+def test_thumbnail_hit_area_matches_square(explorer: Explorer, decoder_space: Any) -> None:
+    explorer.open()
+    item, fragment = isolated_item_view(explorer, decoder_space, "pca-2d", gap_px=150)
+    explorer.page.goto("about:blank")
+    explorer.open(fragment)
+    expect(explorer.by_id("map")).to_have_attribute("data-thumbnails", "true")
+    box = explorer.map_box()
+    cx, cy = box["width"] / 2, box["height"] / 2
+    half = 20  # half the 40 px thumbnail side (RendererConfig.thumbnailSize)
+
+    # Near a corner of the thumbnail, far outside the 6 px radius used for dots.
+    assert explorer.hover(cx + half - 4, cy - half + 4) == item
+    assert explorer.hover(cx + half + 6, cy) is None, "the hit area is larger than the thumbnail"
+    assert explorer.hover(cx - half + 4, cy + half - 4) == item
+    explorer.screenshot("thumbnail-hover")
+
+    explorer.click_map(cx + half - 4, cy + half - 4)
+    expect(explorer.by_id("item-id")).to_have_text(str(item))
+    assert not explorer.by_id("decoded-panel").is_visible()
 
 
 def test_projection_switch_to_3d(explorer: Explorer) -> None:
@@ -458,6 +646,32 @@ def test_projection_switch_to_3d(explorer: Explorer) -> None:
     explorer.find_point((box["width"] / 2, box["height"] / 2))
     expect(explorer.by_id("tooltip-thumb")).to_be_visible()
     explorer.screenshot("projection-3d")
+
+
+def test_3d_switch_drops_2d_marks(explorer: Explorer) -> None:
+    explorer.open()
+    x, y = explorer.find_empty()
+    explorer.click_map(x, y)
+    expect(explorer.by_id("decoded-panel")).to_be_visible()
+    box = explorer.map_box()
+    explorer.find_point((box["width"] / 2, box["height"] / 2))
+    expect(explorer.by_id("tooltip")).to_be_visible()
+
+    # Switching leaves the mouse on the map, where the 2D hover was.
+    explorer.by_id("projection-select").select_option("pca-3d")
+    explorer.page.wait_for_function("() => location.hash.includes('p=pca-3d')")
+    expect(explorer.by_id("tooltip")).to_be_hidden()
+    expect(explorer.by_id("decoded-panel")).to_be_hidden()
+
+    explorer.find_point((box["width"] / 2, box["height"] / 2))
+    expect(explorer.by_id("tooltip")).to_be_visible()
+    # Orbiting moves the item away from the cursor, so its tooltip must not stay behind.
+    start_x, start_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    explorer.page.mouse.down()
+    explorer.page.mouse.move(start_x + 150, start_y + 40, steps=8)
+    expect(explorer.by_id("tooltip")).to_be_hidden()
+    explorer.page.mouse.up()
+    explorer.screenshot("projection-3d-orbit")
 
 
 def test_color_by_numeric_column(explorer: Explorer) -> None:
@@ -491,6 +705,22 @@ def test_traversal_slider_decodes(explorer: Explorer) -> None:
     expect(image).to_be_visible()
     assert image.get_attribute("src").startswith("data:image/png")
     assert image.get_attribute("src") != explorer.by_id("item-reconstruction").get_attribute("src")
+
+
+def test_default_projection_prefers_tsne(browser: Any, explore_only_server: Any) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    page = Explorer(context.new_page(), explore_only_server.url)
+    try:
+        page.open()
+        # The server lists isomap-2d first; without umap-2d, tsne-2d is preferred.
+        assert page.by_id("projection-select").input_value() == "tsne-2d"
+        page.page.wait_for_function("() => location.hash.includes('p=tsne-2d')")
+        page.page.goto("about:blank")
+        page.open("#p=isomap-2d")
+        assert page.by_id("projection-select").input_value() == "isomap-2d"
+        assert page.errors == []
+    finally:
+        context.close()
 
 
 def test_explore_only_hides_decoding(browser: Any, explore_only_server: Any) -> None:

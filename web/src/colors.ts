@@ -1,16 +1,36 @@
-// Colour maps for points: a categorical palette for classes and viridis for numeric values.
+// Colour maps for points: the report's class palettes for classes and viridis for numeric values.
 import type { LabelArray } from "./types";
 
 /** RGB triple with components in 0..255. */
 export type Rgb = [number, number, number];
 
-// Tableau 10 followed by its lighter variants; further classes get golden-angle hues.
-const CATEGORICAL: Rgb[] = [
-  [78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 178], [89, 161, 79],
-  [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [186, 176, 172],
-  [160, 203, 232], [255, 190, 125], [255, 157, 154], [134, 188, 182], [140, 209, 125],
-  [241, 206, 99], [212, 166, 200], [250, 191, 210], [215, 181, 166], [121, 112, 110],
+// Class palettes of the report's figures (class_colours in latentspace/figures/common.py), as
+// matplotlib 3 defines them: tab10 for up to 10 classes, tab20 for up to 20, turbo beyond that.
+const TAB10: Rgb[] = [
+  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
+  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
 ];
+const TAB20: Rgb[] = [
+  [31, 119, 180], [174, 199, 232], [255, 127, 14], [255, 187, 120], [44, 160, 44],
+  [152, 223, 138], [214, 39, 40], [255, 152, 150], [148, 103, 189], [197, 176, 213],
+  [140, 86, 75], [196, 156, 148], [227, 119, 194], [247, 182, 210], [127, 127, 127],
+  [199, 199, 199], [188, 189, 34], [219, 219, 141], [23, 190, 207], [158, 218, 229],
+];
+// NOTE: matplotlib's turbo has 256 entries. These are 33 evenly spaced samples of it, and values
+// in between are interpolated linearly, which is within 4 of 255 of matplotlib's colour.
+const TURBO: Rgb[] = [
+  [48, 18, 59], [57, 42, 115], [64, 64, 162], [68, 86, 199], [70, 107, 227], [70, 128, 246],
+  [66, 148, 255], [55, 168, 250], [40, 188, 235], [28, 205, 216], [24, 221, 194], [31, 233, 175],
+  [50, 242, 152], [78, 249, 125], [109, 254, 98], [139, 255, 75], [164, 252, 60], [185, 246, 53],
+  [205, 236, 52], [223, 223, 55], [238, 207, 58], [248, 190, 57], [253, 172, 52], [254, 150, 43],
+  [251, 126, 33], [244, 102, 23], [235, 80, 14], [223, 63, 8], [208, 47, 5], [190, 33, 2],
+  [169, 22, 1], [146, 11, 1], [122, 4, 3],
+];
+
+/** Colour of points without labels: the first tab10 colour, as in the report's figures. */
+export const DEFAULT_POINT_COLOR: Rgb = TAB10[0];
+/** Colour of a class that has no items, so it is absent from the report's figures. */
+const ABSENT_CLASS_COLOR: Rgb = [190, 190, 190];
 
 // Viridis sampled at 9 evenly spaced stops; values in between are interpolated linearly.
 const VIRIDIS: Rgb[] = [
@@ -18,20 +38,37 @@ const VIRIDIS: Rgb[] = [
   [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
 ];
 
-/** Colour of class `code`. */
-export function classColor(code: number): Rgb {
-  if (code < CATEGORICAL.length) return CATEGORICAL[code];
-  const hue = (code * 137.508) % 360;
-  return hslToRgb(hue, 0.55, 0.55);
+/**
+ * Colours of the class codes, indexed by code. Like the report's figures, the palette is chosen
+ * by the number of classes that have items, and those classes take its colours in code order.
+ */
+export function classPalette(counts: number[]): Rgb[] {
+  const present = counts.flatMap((count, code) => (count > 0 ? [code] : []));
+  const colors: Rgb[] = counts.map(() => ABSENT_CLASS_COLOR);
+  present.forEach((code, rank) => (colors[code] = paletteColor(rank, present.length)));
+  return colors;
+}
+
+/** Colour number `rank` of a palette for `n` classes, as matplotlib's class_colours picks it. */
+function paletteColor(rank: number, n: number): Rgb {
+  if (n <= TAB10.length) return TAB10[rank];
+  if (n <= TAB20.length) return TAB20[rank];
+  // matplotlib samples turbo at linspace(0, 1, n).
+  return interpolateStops(TURBO, n > 1 ? rank / (n - 1) : 0);
 }
 
 /** Viridis colour of `t` in [0, 1]; values outside are clamped. */
 export function viridis(t: number): Rgb {
-  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
+  return interpolateStops(VIRIDIS, t);
+}
+
+/** Colour at `t` in [0, 1] of a map given by evenly spaced stops; values outside are clamped. */
+function interpolateStops(stops: Rgb[], t: number): Rgb {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;
-  const a = VIRIDIS[i];
-  const b = VIRIDIS[i + 1];
+  const a = stops[i];
+  const b = stops[i + 1];
   return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f];
 }
 
@@ -45,17 +82,11 @@ export function cssColor(rgb: Rgb): string {
   return `rgb(${Math.round(rgb[0])}, ${Math.round(rgb[1])}, ${Math.round(rgb[2])})`;
 }
 
-/** Per-point RGBA bytes (4 per point) coloured by class code. */
-export function colorsByClass(codes: LabelArray): Uint8Array {
+/** Per-point RGBA bytes (4 per point) coloured by class code with a palette from classPalette. */
+export function colorsByClass(codes: LabelArray, palette: Rgb[]): Uint8Array {
   const out = new Uint8Array(codes.length * 4);
-  const cache = new Map<number, Rgb>();
   for (let i = 0; i < codes.length; i++) {
-    const code = codes[i];
-    let rgb = cache.get(code);
-    if (!rgb) {
-      rgb = classColor(code);
-      cache.set(code, rgb);
-    }
+    const rgb = palette[codes[i]] ?? ABSENT_CLASS_COLOR;
     out[i * 4] = rgb[0];
     out[i * 4 + 1] = rgb[1];
     out[i * 4 + 2] = rgb[2];
@@ -98,14 +129,4 @@ export function uniformColors(count: number, rgb: Rgb): Uint8Array {
   const out = new Uint8Array(count * 4);
   for (let i = 0; i < count; i++) out.set([rgb[0], rgb[1], rgb[2], 255], i * 4);
   return out;
-}
-
-function hslToRgb(hue: number, saturation: number, lightness: number): Rgb {
-  const c = (1 - Math.abs(2 * lightness - 1)) * saturation;
-  const x = c * (1 - Math.abs(((hue / 60) % 2) - 1));
-  const m = lightness - c / 2;
-  const sector = Math.floor(hue / 60) % 6;
-  const table: Rgb[] = [[c, x, 0], [x, c, 0], [0, c, x], [0, x, c], [x, 0, c], [c, 0, x]];
-  const [r, g, b] = table[sector];
-  return [(r + m) * 255, (g + m) * 255, (b + m) * 255];
 }

@@ -78,3 +78,24 @@ export function labelString(label: string | number | null): string {
   if (label === null) return "";
   return typeof label === "number" ? formatNumber(label, 4) : label;
 }
+
+/**
+ * Read an integer input and check it against [min, max]. An invalid value is rejected: `error`,
+ * shown next to the field, gets a message and null is returned. A valid value hides the message.
+ */
+export function readIntegerField(input: HTMLInputElement, error: HTMLElement, name: string, min: number, max: number): number | null {
+  const text = input.value.trim();
+  const value = Number(text);
+  const valid = text !== "" && Number.isInteger(value) && value >= min && value <= max;
+  input.setAttribute("aria-invalid", String(!valid));
+  error.hidden = valid;
+  error.textContent = valid ? "" : `${name} must be an integer from ${min} to ${max}; got ${text === "" ? "nothing" : text}.`;
+  return valid ? value : null;
+}
+
+/** Create the element that shows a field's validation message, hidden until there is one. */
+export function fieldError(testid: string): HTMLElement {
+  const error = h("span", { class: "field-error", role: "alert", testid });
+  error.hidden = true;
+  return error;
+}

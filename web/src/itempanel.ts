@@ -1,7 +1,7 @@
 // Side panel of one item: image and reconstruction, nearest neighbours and latent traversal.
 import { decodeLatent, fetchItem, fetchNeighbors } from "./api";
 import type { ExplorerContext } from "./context";
-import { debounce, decodedFigure, formatNumber, h, imageFromDataUrl, labelString } from "./dom";
+import { debounce, decodedFigure, fieldError, formatNumber, h, imageFromDataUrl, labelString, readIntegerField } from "./dom";
 import { spriteElement } from "./sprites";
 import type { ItemInfo } from "./types";
 
@@ -107,15 +107,17 @@ export class ItemPanel {
     if (request !== this.request) return;
 
     const maxK = this.ctx.space.limits.max_k ?? 100;
-    const kInput = h("input", { type: "number", min: 1, max: maxK, value: this.k, testid: "neighbours-k" });
+    const kInput = h("input", { type: "number", min: 1, max: maxK, step: 1, value: this.k, class: "wide", testid: "neighbours-k", title: `Number of neighbours listed (1–${maxK})` });
+    const kError = fieldError("neighbours-k-error");
+    kInput.addEventListener("input", () => readIntegerField(kInput, kError, "k", 1, maxK));
     kInput.addEventListener("change", () => {
-      const k = Math.round(Number(kInput.value));
-      if (!Number.isFinite(k) || k < 1 || k > maxK) {
-        this.ctx.setStatus(`k must be an integer from 1 to ${maxK}; got ${kInput.value}`, true);
-        return;
-      }
+      const k = readIntegerField(kInput, kError, "k", 1, maxK);
+      if (k === null) return;
       this.k = k;
-      void this.loadNeighbours().catch((error: Error) => this.ctx.setStatus(error.message, true));
+      void this.loadNeighbours().catch((error: Error) => {
+        kError.textContent = error.message;
+        kError.hidden = false;
+      });
     });
 
     const grid = h("div", { class: "neighbour-grid", testid: "neighbours-list" });
@@ -131,8 +133,8 @@ export class ItemPanel {
       cell.addEventListener("click", () => this.ctx.selectItem(neighbour.index));
       grid.append(cell);
     }
-    const heading = h("h2", {}, h("span", {}, "Nearest neighbours"), h("label", { class: "field" }, "k ", kInput));
-    this.neighboursEl.replaceChildren(heading, grid);
+    const heading = h("h2", {}, h("span", {}, "Nearest neighbours"), h("label", { class: "field" }, "k ", kInput, h("span", { class: "muted" }, `1–${maxK}`)));
+    this.neighboursEl.replaceChildren(heading, kError, grid);
     this.neighboursEl.hidden = false;
     this.ctx.overlay.marks.neighbours = response.neighbors.map((n) => n.index);
     this.ctx.overlay.update();

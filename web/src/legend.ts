@@ -1,5 +1,5 @@
-// Legend over the map: classes with counts (click to hide or show) or a colour bar for values.
-import { classColor, cssColor, viridisGradient } from "./colors";
+// Legend beside the map: classes with counts (click to hide or show) or a colour bar for values.
+import { cssColor, type Rgb, viridisGradient } from "./colors";
 import { formatNumber, h } from "./dom";
 import type { LabelInfo } from "./types";
 
@@ -13,8 +13,8 @@ export class Legend {
     private readonly onToggle: (code: number | null) => void,
   ) {}
 
-  /** Show class rows; `hidden` classes are drawn switched off. */
-  showClasses(labels: LabelInfo, hidden: Set<number>): void {
+  /** Show class rows in the colours of `palette` (indexed by code); `hidden` classes are drawn switched off. */
+  showClasses(labels: LabelInfo, palette: Rgb[], hidden: Set<number>): void {
     const title = h("div", { class: "legend-title" }, h("span", {}, "Label"));
     if (hidden.size > 0) {
       const all = h("button", { type: "button", testid: "legend-show-all" }, "show all");
@@ -29,7 +29,7 @@ export class Legend {
         h("span", { class: "legend-name", testid: "legend-name", title: name }, name),
         h("span", { class: "legend-count", testid: "legend-count" }, (labels.counts[code] ?? 0).toLocaleString("en-US")),
       );
-      (row.firstElementChild as HTMLElement).style.background = cssColor(classColor(code));
+      (row.firstElementChild as HTMLElement).style.background = cssColor(palette[code]);
       row.title = hidden.has(code) ? "Show this class" : "Hide this class";
       row.addEventListener("click", () => this.onToggle(code));
       return row;

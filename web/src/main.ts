@@ -2,14 +2,16 @@
 import "./style.css";
 
 import { atlasUrl, fetchColumn, fetchLabels, fetchPoints, fetchSpace, search } from "./api";
-import { colorsByClass, colorsByValue, finiteRange, uniformColors } from "./colors";
+import { classPalette, colorsByClass, colorsByValue, DEFAULT_POINT_COLOR, finiteRange, type Rgb, uniformColors } from "./colors";
 import type { ExplorerContext } from "./context";
-import { byTestId, debounce, formatNumber, h } from "./dom";
+import { byTestId, debounce, fieldError, formatNumber, h, readIntegerField } from "./dom";
 import { ItemPanel } from "./itempanel";
 import { Legend } from "./legend";
 import { type DragMode, MapInput } from "./mapinput";
 import { MapOverlay } from "./overlay";
+import { defaultProjection } from "./projections";
 import { PointRenderer, STATE_HIDDEN, STATE_MATCHED, STATE_SELECTED } from "./renderer";
+import { describeMatches, type SearchScope, searchItems } from "./search";
 import { SelectionController } from "./selection";
 import { spriteElement } from "./sprites";
 import type { LabelArray, ProjectionInfo, SpaceInfo } from "./types";
@@ -20,6 +22,8 @@ import { WalkController } from "./walk";
 const SEARCH_DEBOUNCE_MS = 250;
 /** Delay in ms before the URL is rewritten after the view changes. */
 const URL_DEBOUNCE_MS = 250;
+/** Distance in CSS pixels from the map's edges inside which the interpolation end points are kept. */
+const END_POINT_MARGIN = 36;
 
 class Explorer implements ExplorerContext {
   readonly overlay: MapOverlay;
@@ -35,24 +39,31 @@ class Explorer implements ExplorerContext {
   private readonly pointCache = new Map<string, { positions: Float32Array; dims: number }>();
   private readonly columnCache = new Map<string, Float32Array>();
   private labels: LabelArray | null = null;
+  /** Class colours indexed by code, as in the report's figures. */
+  private readonly palette: Rgb[];
   private current: ProjectionInfo;
   private colorBy = "none";
   private hidden = new Set<number>();
   private matches: number[] | null = null;
   private ids: Promise<string[] | null> | null = null;
   private loadedIds: string[] | null = null;
+  private lowerIds: string[] | null = null;
+  private searchRequest = 0;
   private restoring = false;
   private readonly writeUrlSoon = debounce(() => this.writeUrl(), URL_DEBOUNCE_MS);
 
   constructor(readonly space: SpaceInfo) {
-    this.current = space.projections[0];
+    this.current = defaultProjection(space.projections) ?? space.projections[0];
+    this.palette = classPalette(space.labels.counts);
     this.renderer = new PointRenderer(this.map);
     this.overlay = new MapOverlay(this.map, this.renderer);
     this.legend = new Legend(byTestId("legend"), (code) => this.toggleClass(code));
     this.items = new ItemPanel(this, byTestId("item-panel"), byTestId("neighbours-panel"), byTestId("traversal-panel"), (end, i) =>
       this.walk.setEnd(end, i),
     );
-    this.walk = new WalkController(this, byTestId("walk-panel"), byTestId("interpolation-strip"), byTestId("sample-strip"), byTestId("decoded-panel"));
+    this.walk = new WalkController(this, byTestId("walk-panel"), byTestId("interpolation-strip"), byTestId("sample-strip"), byTestId("decoded-panel"), (a, b) =>
+      this.keepInView([a, b]),
+    );
     this.selection = new SelectionController(this, byTestId("selection-panel"), () => this.selectionChanged(), () => this.loadIds());
     this.renderer.onViewChange(() => this.viewChanged());
     this.renderer.onFrame(() => (this.map.dataset.thumbnails = String(this.renderer.showingThumbnails)));
@@ -224,16 +235,55 @@ class Explorer implements ExplorerContext {
       void this.applyColors().then(() => this.viewChanged());
     });
 
-    const searchInput = byTestId<HTMLInputElement>("search-input");
-    searchInput.addEventListener("input", debounce(() => void this.runSearch(searchInput.value), SEARCH_DEBOUNCE_MS));
+    this.setupSearch();
+    this.setupLegendToggle();
 
     for (const button of document.querySelectorAll<HTMLButtonElement>(".modes button")) {
       button.addEventListener("click", () => this.setMode(button.dataset.mode as DragMode));
     }
 
+    const maxSamples = space.limits.max_samples ?? 256;
+    const sampleInput = byTestId<HTMLInputElement>("sample-n");
+    sampleInput.max = String(maxSamples);
+    sampleInput.title = `Number of draws (1–${maxSamples})`;
+    const sampleError = fieldError("sample-n-error");
     const sampleButton = byTestId<HTMLButtonElement>("sample-button");
+    sampleButton.after(sampleError);
+    sampleInput.addEventListener("input", () => readIntegerField(sampleInput, sampleError, "n", 1, maxSamples));
     sampleButton.addEventListener("click", () => {
-      void this.walk.sample(Math.round(Number(byTestId<HTMLInputElement>("sample-n").value)));
+      const n = readIntegerField(sampleInput, sampleError, "n", 1, maxSamples);
+      if (n !== null) void this.walk.sample(n);
+    });
+  }
+
+  private setupSearch(): void {
+    const input = byTestId<HTMLInputElement>("search-input");
+    const scope = byTestId<HTMLSelectElement>("search-scope");
+    if (this.space.labels.kind === "none") {
+      scope.value = "id";
+      scope.hidden = true;
+    }
+    const searchSoon = debounce(() => void this.runSearch(input.value), SEARCH_DEBOUNCE_MS);
+    input.addEventListener("input", searchSoon);
+    scope.addEventListener("change", () => void this.runSearch(input.value));
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      void this.runSearch(input.value).then((opened) => {
+        if (opened !== null) this.selectItem(opened);
+      });
+    });
+  }
+
+  /** Let the legend panel collapse to a narrow bar, giving its width to the map. */
+  private setupLegendToggle(): void {
+    const panel = byTestId("legend-panel");
+    const toggle = byTestId<HTMLButtonElement>("legend-toggle");
+    toggle.addEventListener("click", () => {
+      const collapsed = panel.classList.toggle("collapsed");
+      toggle.textContent = collapsed ? "Legend ›" : "‹";
+      toggle.title = collapsed ? "Show the legend" : "Hide the legend";
+      toggle.setAttribute("aria-expanded", String(!collapsed));
     });
   }
 
@@ -256,6 +306,9 @@ class Explorer implements ExplorerContext {
     const points = await this.points(name);
     this.current = projection;
     byTestId<HTMLSelectElement>("projection-select").value = name;
+    // Hover, path, samples and the decoded position are in the old map's coordinates or screen.
+    this.overlay.clearProjectionMarks();
+    this.tooltip.hidden = true;
     this.renderer.setPoints(points.positions, projection.dims, projection.bounds);
     this.map.dataset.projection = name;
     this.walk.projectionChanged();
@@ -269,7 +322,7 @@ class Explorer implements ExplorerContext {
     const n = this.space.n_points;
     const labels = this.labels;
     if (this.colorBy === "label" && labels && this.space.labels.kind === "class") {
-      this.renderer.setColors(colorsByClass(labels));
+      this.renderer.setColors(colorsByClass(labels, this.palette));
     } else if (this.colorBy === "label" && labels) {
       const [min, max] = finiteRange(labels);
       this.renderer.setColors(colorsByValue(labels, min, max));
@@ -282,7 +335,7 @@ class Explorer implements ExplorerContext {
       const [min, max] = finiteRange(column);
       this.renderer.setColors(colorsByValue(column, min, max));
     } else {
-      this.renderer.setColors(uniformColors(n, [78, 121, 167]));
+      this.renderer.setColors(uniformColors(n, DEFAULT_POINT_COLOR));
     }
     this.refreshLegend();
   }
@@ -290,7 +343,7 @@ class Explorer implements ExplorerContext {
   private refreshLegend(): void {
     const labels = this.space.labels;
     if (this.colorBy === "label" && labels.kind === "class") {
-      this.legend.showClasses(labels, this.hidden);
+      this.legend.showClasses(labels, this.palette, this.hidden);
     } else if (this.colorBy === "label" && this.labels) {
       const [min, max] = finiteRange(this.labels);
       this.legend.showRange("label", labels.min ?? min, labels.max ?? max);
@@ -300,6 +353,7 @@ class Explorer implements ExplorerContext {
     } else {
       this.legend.clear();
     }
+    byTestId("legend-panel").hidden = byTestId("legend").childElementCount === 0;
     this.refreshState();
   }
 
@@ -333,42 +387,62 @@ class Explorer implements ExplorerContext {
 
   // Search
 
-  private async runSearch(query: string): Promise<void> {
+  /**
+   * Search the labels and ids for `query` and highlight the matches. Returns the item that Enter
+   * opens: the only match, or in the id scope the item whose id equals the query; else null.
+   */
+  private async runSearch(query: string): Promise<number | null> {
+    const request = ++this.searchRequest;
     const count = byTestId("search-count");
     const text = query.trim();
     if (text === "") {
       this.matches = null;
       count.textContent = "";
+      count.title = "";
       this.selection.setMatches(null);
       this.refreshState();
-      return;
+      return null;
     }
+    const scope = byTestId<HTMLSelectElement>("search-scope").value as SearchScope;
     try {
-      const limit = this.space.limits.max_search_limit ?? 1000;
-      const response = await search(text, limit);
-      // Label matches are found here for every item, because the server caps its list at `limit`.
-      const matches = new Set(response.indices);
-      for (const i of this.labelMatches(text)) matches.add(i);
-      this.matches = [...matches].sort((a, b) => a - b);
-      const total = Math.max(response.total, this.matches.length);
-      const capped = this.matches.length < total ? ` (first ${this.matches.length.toLocaleString("en-US")} shown)` : "";
-      count.textContent = `${total.toLocaleString("en-US")} matches${capped}`;
+      const lowerIds = scope === "label" ? null : await this.loadLowerIds();
+      const result = searchItems(text, scope, this.space.n_points, this.space.labels, this.labels, lowerIds);
+      if (scope !== "label" && lowerIds === null) {
+        // NOTE: without /api/ids the server's search replaces the id match. It matches ids and
+        // labels that contain the text, so this scope finds more than ids that start with it.
+        const limit = this.space.limits.max_search_limit ?? 1000;
+        const response = await search(text, limit);
+        result.indices = [...new Set([...result.indices, ...response.indices])].sort((a, b) => a - b);
+        result.byId = response.indices.length;
+      }
+      if (request !== this.searchRequest) return null;
+
+      this.matches = result.indices;
+      count.textContent = describeMatches(result, scope);
+      count.title = count.textContent;
       this.selection.setMatches(this.matches);
       this.refreshState();
+      if (result.indices.length === 1) return result.indices[0];
+      return scope === "id" ? result.exactId : null;
     } catch (error) {
-      this.setStatus((error as Error).message, true);
+      if (request === this.searchRequest) this.setStatus((error as Error).message, true);
+      return null;
     }
   }
 
-  private labelMatches(text: string): number[] {
-    const labels = this.labels;
-    if (!labels || this.space.labels.kind !== "class") return [];
-    const needle = text.toLowerCase();
-    const codes = new Set(this.space.labels.names.flatMap((name, code) => (name.toLowerCase().includes(needle) ? [code] : [])));
-    if (codes.size === 0) return [];
-    const out: number[] = [];
-    for (let i = 0; i < labels.length; i++) if (codes.has(labels[i])) out.push(i);
-    return out;
+  /** Fetch the item ids and lower-case them once; resolves to null when the server does not provide ids. */
+  private async loadLowerIds(): Promise<string[] | null> {
+    if (this.lowerIds) return this.lowerIds;
+    const ids = await this.loadIds();
+    this.lowerIds = ids ? ids.map((id) => id.toLowerCase()) : null;
+    return this.lowerIds;
+  }
+
+  /** Keep items in view after the map shrinks or a result is drawn (2D maps only). */
+  private keepInView(indices: number[]): void {
+    const d = this.current.dims;
+    const coordinates = this.renderer.coordinates;
+    this.renderer.ensureVisible(indices.map((i) => Array.from(coordinates.subarray(i * d, i * d + d))), END_POINT_MARGIN);
   }
 
   // Pointer

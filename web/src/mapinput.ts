@@ -66,7 +66,11 @@ export class MapInput {
       this.queueHover(p.x, p.y);
       return;
     }
-    if (Math.hypot(p.x - this.start.x, p.y - this.start.y) > CLICK_SLOP) this.dragged = true;
+    if (!this.dragged && Math.hypot(p.x - this.start.x, p.y - this.start.y) > CLICK_SLOP) {
+      this.dragged = true;
+      // The map moves under the cursor during a drag, so the hovered item would go stale.
+      this.handlers.hover(null, 0, 0);
+    }
     if (!this.dragged) return;
 
     if (this.mode === "pan") {
@@ -98,6 +102,7 @@ export class MapInput {
       this.handlers.outline(null);
       this.handlers.select(this.polygon, start.shift);
     }
+    this.queueHover(p.x, p.y);
   }
 
   private wheel(e: WheelEvent): void {

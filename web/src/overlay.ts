@@ -48,6 +48,16 @@ export class MapOverlay {
     renderer.onFrame(() => this.draw());
   }
 
+  /**
+   * Drop the marks held in one projection's coordinates or in screen pixels (hover, path, samples,
+   * decoded position, outline), so none is drawn at a wrong place after the projection changes.
+   * Marks of items (the shown item, neighbours, A and B) are kept and follow the new projection.
+   */
+  clearProjectionMarks(): void {
+    Object.assign(this.marks, { hover: null, path: null, samples: [], decoded: null, polygon: null });
+    this.update();
+  }
+
   /** Redraw on the next animation frame after marks changed; the WebGL map is not redrawn. */
   update(): void {
     if (this.queued) return;
@@ -70,15 +80,37 @@ export class MapOverlay {
     ctx.clearRect(0, 0, width, height);
 
     const m = this.marks;
-    for (const i of m.neighbours) this.ring(this.itemScreen(i), 6, ACCENT, 1.5);
+    for (const i of m.neighbours) this.itemMark(i, 6, ACCENT, 1.5);
     this.drawPath(m.path);
     m.samples.forEach((p, k) => this.diamond(this.worldScreen(p), SAMPLE, `#${k + 1}`));
     if (m.decoded) this.cross(this.worldScreen(m.decoded), PATH);
-    if (m.a !== null) this.tag(this.itemScreen(m.a), "A");
-    if (m.b !== null) this.tag(this.itemScreen(m.b), "B");
-    if (m.item !== null) this.ring(this.itemScreen(m.item), 9, ACCENT, 2.5);
-    if (m.hover !== null) this.ring(this.itemScreen(m.hover), 8, "#1d2330", 1.5);
+    if (m.a !== null) this.tag(m.a, "A");
+    if (m.b !== null) this.tag(m.b, "B");
+    if (m.item !== null) this.itemMark(m.item, 9, ACCENT, 2.5);
+    if (m.hover !== null) this.itemMark(m.hover, 8, "#1d2330", 1.5);
     this.drawPolygon(m.polygon);
+
+    // Screen positions of the interpolation end points, for tests and debugging.
+    this.canvas.dataset.a = m.a === null ? "" : JSON.stringify(this.itemScreen(m.a).map(Math.round));
+    this.canvas.dataset.b = m.b === null ? "" : JSON.stringify(this.itemScreen(m.b).map(Math.round));
+  }
+
+  /** Ring around item `index`'s dot, or a square frame around its thumbnail when one is drawn. */
+  private itemMark(index: number, radius: number, color: string, width: number): void {
+    const center = this.itemScreen(index);
+    if (this.renderer.isThumbnail(index)) this.frame(center, this.renderer.config.thumbnailSize / 2 + 2, color, width);
+    else this.ring(center, radius, color, width);
+  }
+
+  private frame([x, y]: [number, number], half: number, color: string, width: number): void {
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+    const ctx = this.context;
+    ctx.lineWidth = width + 2;
+    ctx.strokeStyle = "rgba(255,255,255,0.9)";
+    ctx.strokeRect(x - half, y - half, 2 * half, 2 * half);
+    ctx.lineWidth = width;
+    ctx.strokeStyle = color;
+    ctx.strokeRect(x - half, y - half, 2 * half, 2 * half);
   }
 
   private itemScreen(index: number): [number, number] {
@@ -92,6 +124,7 @@ export class MapOverlay {
   }
 
   private ring([x, y]: [number, number], radius: number, color: string, width: number): void {
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
     const ctx = this.context;
     ctx.beginPath();
     ctx.arc(x, y, radius, 0, Math.PI * 2);
@@ -106,7 +139,7 @@ export class MapOverlay {
   private drawPath(path: number[][] | null): void {
     if (!path || path.length === 0) return;
     const ctx = this.context;
-    const screen = path.map((p) => this.worldScreen(p));
+    const screen = path.map((p) => this.worldScreen(p)).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     ctx.beginPath();
     screen.forEach(([x, y], k) => (k === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
     ctx.lineWidth = 4;
@@ -124,6 +157,7 @@ export class MapOverlay {
   }
 
   private diamond([x, y]: [number, number], color: string, text: string): void {
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
     const ctx = this.context;
     const r = 7;
     ctx.beginPath();
@@ -151,6 +185,7 @@ export class MapOverlay {
   }
 
   private cross([x, y]: [number, number], color: string): void {
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
     const ctx = this.context;
     const r = 8;
     ctx.beginPath();
@@ -166,9 +201,13 @@ export class MapOverlay {
     ctx.stroke();
   }
 
-  private tag([x, y]: [number, number], text: string): void {
-    this.ring([x, y], 8, PATH, 2.5);
-    this.label(text, x + 10, y - 8, PATH);
+  private tag(index: number, text: string): void {
+    const [x, y] = this.itemScreen(index);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+    const thumbnail = this.renderer.isThumbnail(index);
+    const offset = thumbnail ? this.renderer.config.thumbnailSize / 2 + 4 : 10;
+    this.itemMark(index, 8, PATH, 2.5);
+    this.label(text, x + offset, y - offset + 2, PATH);
   }
 
   private drawPolygon(polygon: [number, number][] | null): void {

@@ -20,7 +20,7 @@ export interface RendererConfig {
   pickRadius: number;
   /** Clear colour of the map. */
   background: string;
-  /** Side of a thumbnail on the map in CSS pixels. */
+  /** Side of a thumbnail on the map in CSS pixels; hovering and clicking use the same square. */
   thumbnailSize: number;
   /** Thumbnails replace dots when at most this many points are in view (2D only). */
   maxThumbnails: number;
@@ -89,10 +89,14 @@ export class PointRenderer {
   private height = 1;
   private frameQueued = false;
   private thumbnailsStale = true;
+  private thumbnailSet = new Set<number>();
   private readonly viewListeners = new Set<() => void>();
   private readonly frameListeners = new Set<() => void>();
 
-  constructor(container: HTMLElement, config: Partial<RendererConfig> = {}) {
+  constructor(
+    private readonly container: HTMLElement,
+    config: Partial<RendererConfig> = {},
+  ) {
     this.config = { ...DEFAULT_RENDERER_CONFIG, ...config };
     this.canvas = document.createElement("canvas");
     this.canvas.dataset.testid = "map-canvas";
@@ -239,7 +243,12 @@ export class PointRenderer {
 
   /** Whether thumbnails are drawn in place of dots in the current view. */
   get showingThumbnails(): boolean {
-    return this.thumbnails.visibleCount > 0;
+    return this.thumbnails.drawn.length > 0;
+  }
+
+  /** Return whether item `index` is drawn as a thumbnail rather than a dot. */
+  isThumbnail(index: number): boolean {
+    return this.thumbnailSet.has(index);
   }
 
   /** Draw a frame on the next animation frame (frames are drawn only when something changed). */
@@ -263,6 +272,7 @@ export class PointRenderer {
       const enabled = this.dims === 2 && this.thumbnails.enabled;
       const visible = enabled ? this.visibleIndices(this.config.maxThumbnails) : null;
       this.thumbnails.update(visible, this.positions, this.colors, this.thumbnailPixels());
+      this.thumbnailSet = new Set(this.thumbnails.drawn);
       this.thumbnailsStale = false;
     }
     this.gl.setRenderTarget(null);
@@ -275,14 +285,22 @@ export class PointRenderer {
   }
 
   private resize(container: HTMLElement): void {
-    this.width = Math.max(1, container.clientWidth);
-    this.height = Math.max(1, container.clientHeight);
+    const width = Math.max(1, container.clientWidth);
+    const height = Math.max(1, container.clientHeight);
+    if (width === this.width && height === this.height) return;
+    this.width = width;
+    this.height = height;
     this.gl.setSize(this.width, this.height, true);
     this.updateCameraFrustum();
     this.requestFrame();
   }
 
+  /**
+   * Fit the cameras to the map's new size. A 2D view keeps its zoom relative to the fitted
+   * view, so the same region stays in view when a panel beside or under the map opens.
+   */
   private updateCameraFrustum(): void {
+    const relativeZoom = this.camera2d.zoom / this.fitZoom;
     const c = this.camera2d;
     c.left = -this.width / 2;
     c.right = this.width / 2;
@@ -291,7 +309,13 @@ export class PointRenderer {
     c.updateProjectionMatrix();
     this.camera3d.aspect = this.width / this.height;
     this.camera3d.updateProjectionMatrix();
-    if (this.positions.length > 0) this.computeFitZoom();
+    if (this.positions.length === 0) return;
+    this.computeFitZoom();
+    if (this.dims === 2) {
+      c.zoom = relativeZoom * this.fitZoom;
+      c.updateProjectionMatrix();
+      this.viewChanged();
+    }
   }
 
   private computeFitZoom(): void {
@@ -410,14 +434,45 @@ export class PointRenderer {
     this.viewChanged();
   }
 
+  /**
+   * Pan, and zoom out if needed, so that every 2D position in `points` lies at least `margin`
+   * CSS pixels inside the map. The view is left alone when they already do. 3D maps are not moved.
+   */
+  ensureVisible(points: number[][], margin: number): void {
+    // The map may have been resized by a layout change that the ResizeObserver has not reported yet.
+    this.resize(this.container);
+    if (this.dims !== 2 || points.length === 0) return;
+    const c = this.camera2d;
+    const xs = points.map((p) => p[0]);
+    const ys = points.map((p) => p[1]);
+    const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    if (![minX, maxX, minY, maxY].every(Number.isFinite)) return;
+
+    const room = { x: Math.max(1, this.width - 2 * margin), y: Math.max(1, this.height - 2 * margin) };
+    if ((maxX - minX) * c.zoom > room.x || (maxY - minY) * c.zoom > room.y) {
+      // Zoom out until the points fit, centred between them.
+      const zoom = Math.min(room.x / Math.max(maxX - minX, 1e-12), room.y / Math.max(maxY - minY, 1e-12));
+      this.setView({ kind: "2d", center: [(minX + maxX) / 2, (minY + maxY) / 2], zoom: zoom / this.fitZoom });
+      return;
+    }
+    // Pan by the least amount that brings the points inside the margins.
+    const halfX = room.x / 2 / c.zoom;
+    const halfY = room.y / 2 / c.zoom;
+    const shiftX = Math.max(0, maxX - (c.position.x + halfX)) - Math.max(0, c.position.x - halfX - minX);
+    const shiftY = Math.max(0, maxY - (c.position.y + halfY)) - Math.max(0, c.position.y - halfY - minY);
+    if (shiftX === 0 && shiftY === 0) return;
+    this.setView({ kind: "2d", center: [c.position.x + shiftX, c.position.y + shiftY], zoom: c.zoom / this.fitZoom });
+  }
+
   /** Let OrbitControls handle pointer input (3D) or not, for example while lassoing. */
   setOrbitEnabled(enabled: boolean): void {
     if (this.controls) this.controls.enabled = enabled;
   }
 
-  /** Screen position in CSS pixels of a point in projection coordinates. */
+  /** Screen position in CSS pixels of a point in projection coordinates; NaN when it is behind the 3D camera. */
   worldToScreen(x: number, y: number, z = 0): [number, number] {
     const v = new THREE.Vector3(x, y, this.dims === 2 ? 0 : z).project(this.camera);
+    if (this.dims === 3 && v.z > 1) return [NaN, NaN];
     return [((v.x + 1) / 2) * this.width, ((1 - v.y) / 2) * this.height];
   }
 
@@ -446,16 +501,42 @@ export class PointRenderer {
     return this.grid;
   }
 
-  /** Index of the visible point nearest to (x, y) CSS pixels within pickRadius, or null. */
+  /**
+   * Index of the item under (x, y) CSS pixels, or null: the thumbnail whose square contains
+   * the position, else the visible point nearest to it within pickRadius.
+   */
   pick(x: number, y: number): number | null {
     if (this.count === 0) return null;
     if (this.dims === 2) {
       const [wx, wy] = this.screenToWorld(x, y);
+      const thumbnail = this.pickThumbnail(wx, wy);
+      if (thumbnail !== null) return thumbnail;
       const radius = Math.max(this.config.pickRadius, this.pointSizeCss / 2 + 1) / this.camera2d.zoom;
       const state = this.state;
       return this.grid2d.nearest(wx, wy, radius, (i) => (state[i] & STATE_HIDDEN) !== 0);
     }
     return this.pickOnGpu(x, y);
+  }
+
+  /**
+   * Thumbnail whose square contains the world position (wx, wy), or null. Where thumbnails
+   * overlap, the one whose centre is nearest wins.
+   */
+  private pickThumbnail(wx: number, wy: number): number | null {
+    const half = this.config.thumbnailSize / 2 / this.camera2d.zoom;
+    let best: number | null = null;
+    let bestDistance = Infinity;
+    for (const i of this.thumbnails.drawn) {
+      const dx = Math.abs(this.positions[2 * i] - wx);
+      const dy = Math.abs(this.positions[2 * i + 1] - wy);
+      if (dx > half || dy > half) continue;
+      const distance = dx * dx + dy * dy;
+      if (distance < bestDistance) {
+        bestDistance = distance;
+        best = i;
+      }
+    }
+    return best;
   }
 
   /** Pick in 3D by drawing point indices as colours into a small target around the cursor. */

@@ -16,8 +16,8 @@ export interface ThumbnailSource {
 const BORDER = 0.06;
 
 export class ThumbnailLayer {
-  /** Number of thumbnails drawn in the last update. */
-  visibleCount = 0;
+  /** Items drawn as thumbnails in the last update. */
+  readonly drawn: number[] = [];
 
   private source: ThumbnailSource | null = null;
   private readonly group = new THREE.Group();
@@ -72,7 +72,7 @@ export class ThumbnailLayer {
       points.frustumCulled = false;
       points.renderOrder = 1;
       this.group.add(points);
-      this.visibleCount += indices.length;
+      this.drawn.push(...indices);
     }
   }
 
@@ -139,6 +139,6 @@ export class ThumbnailLayer {
       (child as THREE.Points).geometry.dispose();
       this.group.remove(child);
     }
-    this.visibleCount = 0;
+    this.drawn.length = 0;
   }
 }

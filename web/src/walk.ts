@@ -2,7 +2,7 @@
 // clicked position. Results appear as strips under the map and as markers on it.
 import { decodePosition, interpolate, sample } from "./api";
 import type { ExplorerContext } from "./context";
-import { decodedFigure, formatNumber, h } from "./dom";
+import { decodedFigure, fieldError, formatNumber, h, readIntegerField } from "./dom";
 import type { WalkResponse } from "./types";
 
 export type InterpolationMethod = "lerp" | "slerp";
@@ -20,6 +20,16 @@ export class WalkController {
   private sampleSeed: number | null = null;
   private sampleCount = 16;
   private request = 0;
+  /** Whether the steps field contains a valid value; no path is requested while it does not. */
+  private stepsValid = true;
+  private readonly minSteps: number;
+  private readonly maxSteps: number;
+  // The controls are built once, so a typed value and its error message survive a redraw of the panel.
+  private readonly methodSelect: HTMLSelectElement;
+  private readonly stepsInput: HTMLInputElement;
+  private readonly stepsError: HTMLElement;
+  private readonly runButton: HTMLButtonElement;
+  private readonly clearButton: HTMLButtonElement;
 
   constructor(
     private readonly ctx: ExplorerContext,
@@ -27,8 +37,45 @@ export class WalkController {
     private readonly interpolationStrip: HTMLElement,
     private readonly sampleStrip: HTMLElement,
     private readonly decodedPanel: HTMLElement,
+    /** Called with items A and B once their path is shown, so the map can keep them in view. */
+    private readonly onPathShown: (a: number, b: number) => void,
   ) {
+    this.minSteps = ctx.space.limits.min_steps ?? 2;
+    this.maxSteps = ctx.space.limits.max_steps ?? 64;
+
+    this.methodSelect = h("select", { testid: "walk-method" }, h("option", { value: "lerp" }, "lerp (straight line)"), h("option", { value: "slerp" }, "slerp (great circle)"));
+    this.methodSelect.value = this.method;
+    this.methodSelect.addEventListener("change", () => {
+      this.method = this.methodSelect.value as InterpolationMethod;
+      if (this.a !== null && this.b !== null) void this.run();
+    });
+
+    const range = `${this.minSteps}–${this.maxSteps}`;
+    this.stepsInput = h("input", { type: "number", min: this.minSteps, max: this.maxSteps, step: 1, value: this.steps, testid: "walk-steps", title: `Number of decoded images on the path, ends included (${range})` });
+    this.stepsError = fieldError("walk-steps-error");
+    this.stepsInput.addEventListener("input", () => this.readSteps());
+    this.stepsInput.addEventListener("change", () => {
+      if (this.readSteps() && this.a !== null && this.b !== null) void this.run();
+    });
+
+    this.runButton = h("button", { type: "button", class: "primary", testid: "walk-run" }, "Interpolate");
+    this.runButton.addEventListener("click", () => void this.run());
+    this.clearButton = h("button", { type: "button", testid: "walk-clear" }, "Clear");
+    this.clearButton.addEventListener("click", () => this.clearPath());
     this.renderPanel();
+  }
+
+  /** Validate the steps field; a valid value becomes `steps`. Returns whether it was valid. */
+  private readSteps(): boolean {
+    const value = readIntegerField(this.stepsInput, this.stepsError, "Steps", this.minSteps, this.maxSteps);
+    this.stepsValid = value !== null;
+    if (value !== null) this.steps = value;
+    this.updateRunButton();
+    return this.stepsValid;
+  }
+
+  private updateRunButton(): void {
+    this.runButton.disabled = this.a === null || this.b === null || !this.stepsValid;
   }
 
   /** Set both ends of the path and run it. */
@@ -49,28 +96,7 @@ export class WalkController {
   }
 
   private renderPanel(): void {
-    const maxSteps = this.ctx.space.limits.max_steps ?? 64;
-    const method = h("select", { testid: "walk-method" }, h("option", { value: "lerp" }, "lerp (straight line)"), h("option", { value: "slerp" }, "slerp (great circle)"));
-    method.value = this.method;
-    method.addEventListener("change", () => {
-      this.method = method.value as InterpolationMethod;
-      if (this.a !== null && this.b !== null) void this.run();
-    });
-    const steps = h("input", { type: "number", min: 2, max: maxSteps, value: this.steps, testid: "walk-steps" });
-    steps.addEventListener("change", () => {
-      const value = Math.round(Number(steps.value));
-      if (!Number.isFinite(value) || value < 2 || value > maxSteps) {
-        this.ctx.setStatus(`steps must be an integer from 2 to ${maxSteps}; got ${steps.value}`, true);
-        return;
-      }
-      this.steps = value;
-      if (this.a !== null && this.b !== null) void this.run();
-    });
-    const run = h("button", { type: "button", class: "primary", testid: "walk-run", disabled: this.a === null || this.b === null }, "Interpolate");
-    run.addEventListener("click", () => void this.run());
-    const clear = h("button", { type: "button", testid: "walk-clear" }, "Clear");
-    clear.addEventListener("click", () => this.clearPath());
-
+    this.updateRunButton();
     const end = (index: number | null, testid: string) =>
       h("span", { testid }, index === null ? "not set" : `${this.ctx.idOf(index)} (${this.ctx.labelText(index)})`);
     this.panel.replaceChildren(
@@ -79,16 +105,22 @@ export class WalkController {
       h("div", { class: "walk-grid" },
         h("span", { class: "muted" }, "A"), end(this.a, "walk-a"),
         h("span", { class: "muted" }, "B"), end(this.b, "walk-b"),
-        h("span", { class: "muted" }, "method"), method,
-        h("span", { class: "muted" }, "steps"), steps,
+        h("span", { class: "muted" }, "method"), this.methodSelect,
+        h("span", { class: "muted" }, "steps"),
+        h("span", { class: "field-with-range" }, this.stepsInput, h("span", { class: "muted", testid: "walk-steps-range" }, `${this.minSteps}–${this.maxSteps}`)),
       ),
-      h("div", { class: "row-buttons", style: "margin-top: 8px" }, run, clear),
+      this.stepsError,
+      h("div", { class: "row-buttons", style: "margin-top: 8px" }, this.runButton, this.clearButton),
     );
   }
 
   /** Decode the path from A to B and draw it on the map and in the strip. */
   async run(): Promise<void> {
     if (this.a === null || this.b === null) return;
+    if (!this.readSteps()) {
+      this.stepsInput.focus();
+      return;
+    }
     const request = ++this.request;
     const projection = this.ctx.projection().name;
     this.ctx.setStatus(`Interpolating ${this.steps} steps (${this.method})…`);
@@ -102,6 +134,7 @@ export class WalkController {
       this.fillStrip(this.interpolationStrip, title, `${this.method}, ${results.length} steps`, results, (k, n) => `t=${formatNumber(k / Math.max(1, n - 1), 2)}`, () => this.clearPath());
       this.interpolationStrip.dataset.method = this.method;
       this.ctx.setStatus(`Interpolated ${results.length} steps with ${this.method}.`);
+      this.onPathShown(this.a, this.b);
     } catch (error) {
       if (request === this.request) this.ctx.setStatus((error as Error).message, true);
     }
@@ -188,7 +221,10 @@ export class WalkController {
     this.decodedPanel.hidden = true;
   }
 
-  /** Re-request the path and samples on a new projection; the decoded marker is dropped. */
+  /**
+   * Re-request the path and samples on a new projection; the decoded marker is dropped. The
+   * caller clears the old projection's marks first, so none is drawn until the new ones arrive.
+   */
   projectionChanged(): void {
     this.clearDecoded();
     if (this.a !== null && this.b !== null) void this.run();
@@ -205,6 +241,17 @@ export class WalkController {
   ): void {
     const close = h("button", { type: "button", class: "close", title: "Close" }, "×");
     close.addEventListener("click", onClose);
+    // Collapsing keeps only the heading row, which gives the map back most of the strip's height.
+    // A collapsed strip stays collapsed when new results replace its images.
+    const collapse = h("button", { type: "button", class: "collapse", testid: "strip-collapse" });
+    const showCollapsed = (collapsed: boolean) => {
+      strip.classList.toggle("collapsed", collapsed);
+      collapse.textContent = collapsed ? "▸" : "▾";
+      collapse.title = collapsed ? "Show the images" : "Hide the images";
+      collapse.setAttribute("aria-expanded", String(!collapsed));
+    };
+    showCollapsed(strip.classList.contains("collapsed"));
+    collapse.addEventListener("click", () => showCollapsed(!strip.classList.contains("collapsed")));
     const images = h("div", { class: "strip-images" });
     results.forEach((result, k) => {
       const figure = decodedFigure(result, caption(k, results.length), "strip-image");
@@ -212,7 +259,7 @@ export class WalkController {
       images.append(figure);
     });
     strip.replaceChildren(
-      h("div", { class: "strip-head" }, h("span", { class: "strip-title", testid: "strip-title" }, title), h("span", { class: "muted" }, detail), close),
+      h("div", { class: "strip-head" }, collapse, h("span", { class: "strip-title", testid: "strip-title" }, title), h("span", { class: "muted" }, detail), close),
       images,
     );
     strip.hidden = false;
