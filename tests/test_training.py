@@ -228,7 +228,7 @@ def test_resume_with_other_model_config(digits, tmp_path):
     train(small_model(latent_dim=2), *digits, quick_config(epochs=1), checkpoint_dir=tmp_path,
           progress=False)
     pattern = (r"Cannot resume from .*last\.safetensors: it belongs to a different run\. "
-               r"model_config\.latent_dim is 2 in the checkpoint but 3 now.*new checkpoint "
+               r"model_config\.latent_dim is 2 in the checkpoint but 3 now.*new run "
                r"directory")
     with pytest.raises(RunDirectoryError, match=pattern):
         train(small_model(latent_dim=3), *digits, quick_config(epochs=2),
