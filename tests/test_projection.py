@@ -185,7 +185,7 @@ def test_single_point_maps_to_origin():
 
 def test_unknown_method_lists_valid_ones():
     with pytest.raises(InvalidParameterError,
-                       match="Unknown projection method 'tnse'; valid methods are isomap, "
+                       match="Unknown projection method 'tnse'; valid methods are fastmap, isomap, "
                              "latent, lle, pca, tsne, umap"):
         project(random_latents(10), "tnse")
 
@@ -345,3 +345,12 @@ def test_place_points_by_neighbours(use_graph, digits_latents, digits_graph):
     _, nearest = digits_graph.query(z[:1] + 0.5, k=4)
     low, high = coords[nearest[0]].min(axis=0), coords[nearest[0]].max(axis=0)
     assert ((moved[0] >= low - 1e-6) & (moved[0] <= high + 1e-6)).all()
+
+
+@pytest.mark.parametrize("n_points", [3, 10, 30])
+@pytest.mark.parametrize("dims", [2, 3])
+def test_fastmap_on_small_inputs(n_points, dims):
+    coords, projector = project(random_latents(n_points), "fastmap", dims=dims)
+    assert coords.shape == (n_points, dims)
+    assert np.isfinite(coords).all()
+    assert projector.transform(random_latents(n_points)[:2]).shape == (2, dims)

@@ -43,7 +43,7 @@ MovedDataOption = Annotated[Path | None, typer.Option(
     "training.")]
 ProjectionsOption = Annotated[str, typer.Option(
     "--projections", help="Comma-separated maps to compute, each METHOD-2d or METHOD-3d with "
-    "METHOD one of pca, tsne, umap, isomap, lle.")]
+    "METHOD one of fastmap (the fast default, UMAP-like), umap, tsne, pca, isomap, lle.")]
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -125,7 +125,7 @@ def train(
         help="Continue an interrupted run from its last checkpoint in --out.")] = False,
     overwrite: Annotated[bool, typer.Option(
         help="Replace the run already in --out instead of stopping.")] = False,
-    projections: ProjectionsOption = "umap-2d,tsne-2d,pca-2d,umap-3d",
+    projections: ProjectionsOption = "fastmap-2d,tsne-2d,pca-2d,fastmap-3d",
     n_samples: Annotated[int | None, typer.Option(
         help="Use only the first N samples of the data set.", min=1)] = None,
     channels: Annotated[int | None, typer.Option(
@@ -201,7 +201,7 @@ def demo(
 def project(
     run: Annotated[Path, typer.Argument(help="Run directory.")],
     data: MovedDataOption = None,
-    projections: ProjectionsOption = "umap-2d",
+    projections: ProjectionsOption = "fastmap-2d",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
 ) -> None:
     """Compute more maps of a run's latents and update its metrics."""

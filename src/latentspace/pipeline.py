@@ -13,7 +13,7 @@ from latentspace.errors import InvalidParameterError, RunDirectoryError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PROJECTIONS = ("umap-2d", "tsne-2d", "pca-2d", "umap-3d")
+DEFAULT_PROJECTIONS = ("fastmap-2d", "tsne-2d", "pca-2d", "fastmap-3d")
 
 
 @dataclass

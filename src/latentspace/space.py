@@ -21,7 +21,7 @@ ENCODE_BATCH_SIZE = 1024
 DEFAULT_KNN_K = 90
 LARGE_SPACE = 200_000
 LARGE_SPACE_KNN_K = 30
-DEFAULT_MAP_METHOD = "umap"
+DEFAULT_MAP_METHOD = "fastmap"
 NO_DECODER_NOTE = (
     "This space was built from precomputed embeddings and has no decoder, so it cannot "
     "decode, interpolate, sample or traverse; train a model on the data to walk through it."
@@ -332,7 +332,7 @@ class LatentSpace:
 
     # ------------------------------------------------------------------ maps and metrics
 
-    def project(self, method: str = "umap", dims: int = 2, **params: Any) -> np.ndarray:
+    def project(self, method: str = "fastmap", dims: int = 2, **params: Any) -> np.ndarray:
         """Project the latents to a `dims`-dimensional map and keep it in `projections`.
 
         The map is stored under ``"{method}-{dims}d"``; when the latent space has exactly

@@ -3,9 +3,9 @@ import type { ProjectionInfo } from "./types";
 
 /**
  * Methods in the order the explorer prefers them. UMAP comes first because the report's main map
- * is the umap-2d figure; the others follow the order of the CLI's default projections.
+ * is the fastmap-2d figure (umap-2d in runs without one); the others follow the order of the CLI's default projections.
  */
-const PREFERRED_METHODS = ["umap", "tsne", "pca", "latent"];
+const PREFERRED_METHODS = ["fastmap", "umap", "tsne", "pca", "latent"];
 
 /**
  * Pick the projection to show first: a 2D map before a 3D one, and within each, the methods of

@@ -25,7 +25,7 @@ N_VECTOR_SAMPLES = 1000
 MAX_TRAVERSAL_DIMS = 8
 TRAVERSAL_OFFSETS = np.linspace(-2.5, 2.5, 9)
 MANIFOLD_SPAN_STD = 2.0
-METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "isomap": "Isomap", "lle": "LLE",
+METHOD_NAMES = {"fastmap": "FastMap", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "isomap": "Isomap", "lle": "LLE",
                 "pacmap": "PaCMAP", "latent": "latent"}
 
 
@@ -191,9 +191,11 @@ def _write_maps(ctx: _Context) -> list[Figure]:
     z = np.asarray(space.z, dtype=np.float32)
     projections = dict(getattr(space, "projections", None) or {})
     two_d = [name for name, coords in projections.items() if np.asarray(coords).shape[1:] == (2,)]
-    if "umap-2d" in two_d:
-        two_d.remove("umap-2d")
-        two_d.insert(0, "umap-2d")
+    # The main map is the default projection, then umap-2d when the run has no FastMap.
+    for preferred in ("umap-2d", "fastmap-2d"):
+        if preferred in two_d:
+            two_d.remove(preferred)
+            two_d.insert(0, preferred)
     if not two_d:
         if z.shape[1] == 2:
             projections["latent"] = z
@@ -230,8 +232,9 @@ def _write_map_3d(ctx: _Context) -> list[Figure]:
     space = ctx.space
     projections = dict(getattr(space, "projections", None) or {})
     three_d = sorted(n for n, c in projections.items() if np.asarray(c).shape[1:] == (3,))
-    if "umap-3d" in three_d:
-        three_d = ["umap-3d"]
+    for preferred in ("umap-3d", "fastmap-3d"):
+        if preferred in three_d:
+            three_d = [preferred]
     if three_d:
         name = three_d[0]
         coords = projections[name]

@@ -68,6 +68,8 @@ def layout_epoch(
     positions,
     new_positions,
     tail_positions,
+    negative_positions,
+    negative_ids,
     indptr,
     indices,
     sample_rate,
@@ -83,14 +85,16 @@ def layout_epoch(
 
     Point i starts from ``positions[i]``, moves towards the ends of its edges that are
     sampled in this epoch and away from ``negative_sample_rate`` random rows of
-    `tail_positions` per sampled edge, and writes the result to ``new_positions[i]``.
+    `negative_positions` per sampled edge, and writes the result to ``new_positions[i]``.
     Edge ends are read from `tail_positions` (the same array as `positions` when fitting,
-    the fixed training map in `transform`). No task reads another task's output, so the
-    result does not depend on the thread count. The attraction and the negative samples
-    of one edge are all evaluated at the same position, which lets the CPU overlap them.
+    the fixed training map in `transform`). `negative_positions` are rows
+    `negative_ids` of `tail_positions`, a small random subset that stays in cache. No
+    task reads another task's output, so the result does not depend on the thread count.
+    The attraction and the negative samples of one edge are all evaluated at the same
+    position, which lets the CPU overlap them.
     """
     n_points, dim = positions.shape
-    n_tail = tail_positions.shape[0]
+    n_negatives = negative_positions.shape[0]
     has_z = dim == 3
     zero = np.float32(0.0)
     limit = np.float32(4.0)
@@ -128,13 +132,15 @@ def layout_epoch(
                 state ^= state << np.uint64(13)
                 state ^= state >> np.uint64(7)
                 state ^= state << np.uint64(17)
-                # Scales the high 32 bits to [0, n_tail) without a slow modulo.
-                other = np.int64(((state >> np.uint64(32)) * np.uint64(n_tail)) >> np.uint64(32))
-                if skip_self and other == i:
+                # Scales the high 32 bits to [0, n_negatives) without a slow modulo.
+                other = np.int64(
+                    ((state >> np.uint64(32)) * np.uint64(n_negatives)) >> np.uint64(32)
+                )
+                if skip_self and negative_ids[other] == i:
                     continue
-                dx = x - tail_positions[other, 0]
-                dy = y - tail_positions[other, 1]
-                dw = w - tail_positions[other, 2] if has_z else zero
+                dx = x - negative_positions[other, 0]
+                dy = y - negative_positions[other, 1]
+                dw = w - negative_positions[other, 2] if has_z else zero
                 dist2 = dx * dx + dy * dy + dw * dw
                 if dist2 > zero:
                     scaled = a * math.exp(b * math.log(dist2))

@@ -10,6 +10,7 @@ import numpy as np
 from latentspace.errors import InvalidParameterError
 from latentspace.projection._validation import Options, check_latents, validate_params
 from latentspace.projection.base import BaseProjector
+from latentspace.projection.fast import FastMapProjector
 from latentspace.projection.linear import LatentProjector, PCAProjector
 from latentspace.projection.manifold import IsomapProjector, LLEProjector
 from latentspace.projection.neighbor_embedding import TSNEProjector, UMAPProjector
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PROJECTORS: dict[str, type[BaseProjector]] = {
+    "fastmap": FastMapProjector,
     "pca": PCAProjector,
     "tsne": TSNEProjector,
     "umap": UMAPProjector,
@@ -73,7 +75,7 @@ def project(
     ----------
     z : array-like of shape (n_samples, n_dims)
         Latents.
-    method : {"pca", "tsne", "umap", "isomap", "lle", "latent"}
+    method : {"fastmap", "pca", "tsne", "umap", "isomap", "lle", "latent"}
         Projection method; see the projector classes for what each shows.
     dims : {2, 3}, default=2
         Dimensions of the map.
