@@ -80,7 +80,7 @@ def test_existing_run_needs_resume_or_overwrite(tmp_path):
     (out / "run.json").write_text("{}")
     result = run_cli("train", "--out", str(out), "--no-progress")
     assert result.returncode == 2
-    assert "already holds a run" in result.stderr
+    assert "already contains a run" in result.stderr
     assert (out / "run.json").read_text() == "{}"
 
 

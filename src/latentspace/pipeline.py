@@ -70,7 +70,7 @@ RUN_OUTPUTS = ("run.json", "model.safetensors", "latents.parquet", "knn.safetens
 def check_run_dir(out: Path, resume: bool, overwrite: bool) -> bool:
     """Check `out` before any work, so a bad path fails fast and no run is lost.
 
-    Returns True when `out` holds a run that `--overwrite` is to replace.
+    Returns True when `out` contains a run that `--overwrite` is to replace.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -82,7 +82,7 @@ def check_run_dir(out: Path, resume: bool, overwrite: bool) -> bool:
         return False
     if not overwrite:
         raise RunDirectoryError(
-            f"{out} already holds a run. Continue it with --resume, replace it with "
+            f"{out} already contains a run. Continue it with --resume, replace it with "
             "--overwrite, or choose a new --out."
         )
     return True

@@ -18,8 +18,8 @@ class FastMapProjector(BaseProjector):
     """The default map: UMAP's picture in a fraction of umap-learn's time.
 
     It builds UMAP's fuzzy neighbour graph from the shared kNN graph and lays it out with
-    compiled, cached kernels; `benchmarks/run.py` compares it with umap-learn, openTSNE
-    and PaCMAP on time, memory, kNN accuracy and trustworthiness.
+    compiled kernels cached on disk. `benchmarks/run.py` compares it with umap-learn,
+    openTSNE and PaCMAP on time, memory, kNN accuracy and trustworthiness.
 
     Parameters
     ----------
