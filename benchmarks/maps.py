@@ -35,11 +35,11 @@ SKIP_ABOVE_S = 600.0
 TIMEOUT_S = 1500.0
 TRUST_SAMPLE = 10_000
 
-# Limits observed on this 2-core machine before the harness existed; used where scaling
-# from the smaller data sets in the same run would predict too little.
+# Limits measured on this 2-core machine before the harness existed. They apply where
+# scaling from the smaller data sets of the same run would predict too little.
 KNOWN_LIMITS = {
-    ("pacmap", 1_000_000): "PaCMAP 0.7 did not finish 1,000,000 points in 15 min in an "
-    "earlier run on this machine",
+    ("pacmap", 1_000_000): "PaCMAP did not finish 1,000,000 points within 15 min in an "
+    "earlier measurement on this machine",
 }
 
 DATASETS = {

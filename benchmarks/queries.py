@@ -1,7 +1,7 @@
 """Neighbour-query section: `KNNGraph` build time, single-query latency and recall.
 
 For each size, a fresh process builds `latentspace.neighbors.KNNGraph` on the synthetic
-32-d latents, then answers `QUERIES` single-point queries (k=10) for held-out points from
+32-d latents, then runs `QUERIES` single-point queries (k=10) for held-out points from
 the same mixture, one call per point as the explorer makes them. Recall@10 is measured
 against an exact faiss search.
 
@@ -69,9 +69,11 @@ def run(work_dir, quick: bool) -> dict:
         result = run_process([PYTHON, str(BENCH_DIR / "queries.py"), str(n_points)], TIMEOUT_S)
         row = {"n": n_points, "ok": result.ok, "wall_s": result.wall_s,
                "peak_rss_mb": result.peak_rss_mb, "load": load_average(), **result.output}
-        if not result.ok:
+        if result.timed_out:
+            row["note"] = "timed out"
+        elif not result.ok:
             lines = result.stderr.strip().splitlines()
-            row["note"] = "timed out" if result.timed_out else (lines[-1] if lines else "failed")
+            row["note"] = lines[-1] if lines else "failed without a message"
         rows.append(row)
     return {"rows": rows, "queries": QUERIES, "k": K}
 

@@ -33,14 +33,19 @@ def render(results: dict) -> str:
 
 def _header(results: dict) -> str:
     mode = "quick run (`--quick`)" if results["quick"] else "full run"
+    kept = {name: section.get("started") for name, section in results["sections"].items()
+            if section.get("kept_from_previous_run")}
+    when = f"one {mode}, started {results['started']}"
+    if kept:
+        listed = ", ".join(f"{name} ({started})" for name, started in kept.items())
+        when += f", plus sections kept from earlier runs: {listed}"
     return f"""# Benchmarks
 
 This page is written by `benchmarks/run.py` (`make bench`) and is rewritten by each run.
-It holds the results of one {mode}, started {results['started']}, which took
-{results['total_s'] / 60:.1f} min in all.
+It holds the results of {when}. The sections took {_section_minutes(results):.1f} min in all.
 
 Command: `{results['command']}` (from the repository root; `--quick` for a short run,
-`--only SECTION` for one of maps, training, queries, startup).
+`--only SECTION` to rerun one section and keep the others from the last run).
 
 Every measured program runs in a fresh Python process. Wall time is that whole process,
 from interpreter start to the map written to disk, so imports, data loading and JIT
@@ -52,6 +57,10 @@ Load average (1/5/15 min) at start: {results['load_at_start']}, at end:
 {results['load_at_end']}. The machine runs other jobs too, so wall times above about 2
 (the core count) include waiting for a core; ratios within one section are measured
 under similar load."""
+
+
+def _section_minutes(results: dict) -> float:
+    return sum(section.get("seconds", 0.0) for section in results["sections"].values()) / 60
 
 
 def _row(rows: list[dict], dataset: str, method: str) -> dict | None:
@@ -70,6 +79,7 @@ def _check(passed: bool | None) -> str:
 def _targets(results: dict) -> str:
     sections = results["sections"]
     lines = ["## Targets", "", "| Target | Measured | Result |", "|---|---|---|"]
+
     rows = sections.get("maps", {}).get("rows", [])
     ours, theirs = _row(rows, "mnist", OURS), _row(rows, "mnist", REFERENCE)
     if ours and theirs:
@@ -81,11 +91,13 @@ def _targets(results: dict) -> str:
             delta = ours[key] - theirs[key]
             lines.append(f"| MNIST {name} >= umap-learn - 0.01 | {ours[key]:.4f} vs "
                          f"{theirs[key]:.4f} ({delta:+.4f}) | {_check(delta >= -0.01)} |")
+
     cold = _row(rows, "mnist", "latentspace-cold")
     if cold and theirs:
         ratio = cold["wall_s"] / theirs["wall_s"]
         lines.append(f"| (first run on a machine, empty numba cache) | {ratio:.2f}x "
                      f"({cold['wall_s']:.1f} s) | {_check(ratio <= 0.5)} |")
+
     ours, theirs = _row(rows, "synthetic-1m", OURS), _row(rows, "synthetic-1m", REFERENCE)
     if ours and theirs:
         ratio = ours["wall_s"] / theirs["wall_s"]
@@ -96,6 +108,7 @@ def _targets(results: dict) -> str:
         lines.append(f"| 1M latents peak memory <= umap-learn | {memory:.2f}x "
                      f"({ours['peak_rss_mb']:.0f} MB vs {theirs['peak_rss_mb']:.0f} MB) | "
                      f"{_check(memory <= 1.0)} |")
+
     for row in _training_ratios(sections.get("training", {})):
         lines.append(f"| Training throughput ({row['model']}) >= 1.5x plain PyTorch | "
                      f"{row['ratio']:.2f}x | {_check(row['ratio'] >= 1.5)} |")
@@ -103,12 +116,13 @@ def _targets(results: dict) -> str:
         if row.get("ok"):
             lines.append(f"| Query median at {row['n']:,} points < 20 ms | "
                          f"{row['median_ms']:.2f} ms | {_check(row['median_ms'] < 20)} |")
+
     startup = sections.get("startup", {})
     if startup.get("median_s") is not None:
         lines.append(f"| `latentspace --help` median < 1 s | {startup['median_s']:.2f} s | "
                      f"{_check(startup['median_s'] < 1.0)} |")
     if not results["quick"] and set(sections) >= {"maps", "training", "queries", "startup"}:
-        minutes = results["total_s"] / 60
+        minutes = _section_minutes(results)
         lines.append(f"| Full benchmark < 60 min | {minutes:.1f} min | {_check(minutes < 60)} |")
     return "\n".join(lines)
 
@@ -147,7 +161,7 @@ def _maps(section: dict) -> str:
                   if r["dataset"] == dataset and r["method"] == OURS and r.get("ok")]
         if stages:
             timing = ", ".join(f"{key[:-2]} {stages[0][key]:.1f} s" for key in
-                               ("knn_s", "graph_s", "init_s", "layout_s") if key in stages[0])
+                               ("init_s", "knn_s", "graph_s", "layout_s") if key in stages[0])
             lines += ["", f"latentspace stages: {timing}; process startup and imports "
                           f"{stages[0].get('startup_s', 0):.1f} s."]
         lines.append("")

@@ -46,13 +46,29 @@ def run_startup(work_dir: Path, quick: bool) -> dict:
     }
 
 
+def keep_previous_sections(results: dict, previous_path: Path) -> None:
+    """Add the sections of the previous run of the same kind that this run did not repeat."""
+    if not previous_path.exists():
+        return
+    previous = json.loads(previous_path.read_text())
+    if previous.get("quick") != results["quick"]:
+        return
+    for name, section in previous.get("sections", {}).items():
+        if name not in results["sections"]:
+            section.setdefault("started", previous.get("started"))
+            section["kept_from_previous_run"] = True
+            results["sections"][name] = section
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="short run: digits and MNIST maps, 1 training epoch, "
                              "queries at 100,000 points (a few minutes)")
     parser.add_argument("--only", choices=SECTIONS, action="append",
-                        help="run only this section; repeat for several")
+                        help="run only this section (repeat for several); the other sections "
+                             "are kept from the last run's results.json in --work-dir when "
+                             "it was a run of the same kind (quick or full)")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md",
                         help="Markdown report to rewrite (default: docs/benchmarks.md)")
     parser.add_argument("--work-dir", type=Path,
@@ -91,10 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in sections:
         log.info("section %s", name)
         section_started = time.perf_counter()
+        now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
         results["sections"][name] = runners[name](args.work_dir, args.quick)
         results["sections"][name]["seconds"] = time.perf_counter() - section_started
+        results["sections"][name]["started"] = now
     results["total_s"] = time.perf_counter() - started
     results["load_at_end"] = load_average()
+    if args.only:
+        keep_previous_sections(results, args.work_dir / "results.json")
 
     (args.work_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ one sample per `__getitem__`, a shuffling `DataLoader` and torch's default threa
 Throughput is training samples per second of wall time, startup excluded.
 
 The step's FLOPs come from `torch.utils.flop_counter.FlopCounterMode` over one
-forward + backward pass; the machine's matmul throughput is the best of several
+forward + backward pass. The machine's matmul throughput is the best of several
 2048 x 2048 float32 `torch.mm` calls with torch's default thread count.
 
 Run as a script, this file is the worker: ``python benchmarks/training.py LOOP MODEL
@@ -16,6 +16,7 @@ EPOCHS`` (LOOP: latentspace, plain, plain-1-thread or matmul) prints one JSON li
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import time
@@ -58,6 +59,9 @@ def train_latentspace(model, x, epochs: int) -> dict:
     config = TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
                          patience=None, seed=0)
     threads = choose_threads(model, torch.from_numpy(x[:1]), config)
+    # One short untimed run loads the modules that train() imports on first use.
+    warm_up = TrainConfig(epochs=1, batch_size=BATCH_SIZE, patience=None, seed=0)
+    train(copy.deepcopy(model), x[:256], None, warm_up, progress=False)
     started = time.perf_counter()
     train(model, x, None, config, progress=False)
     return {"seconds": time.perf_counter() - started, "threads": threads}
@@ -84,6 +88,7 @@ def train_plain(model, x, epochs: int, threads: int | None = None) -> dict:
                                          shuffle=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     model.train()
+    next(iter(loader))  # untimed, like the warm-up run of the latentspace loop
     started = time.perf_counter()
     for _ in range(epochs):
         for batch in loader:
@@ -155,7 +160,8 @@ def run(work_dir, quick: bool) -> dict:
             row = {"model": model_name, "loop": loop, "epochs": epochs, "ok": result.ok,
                    "peak_rss_mb": result.peak_rss_mb, "load": load_average(), **result.output}
             if not result.ok:
-                row["note"] = result.stderr.strip().splitlines()[-1:] or ["failed"]
+                lines = result.stderr.strip().splitlines()
+                row["note"] = lines[-1] if lines else "failed without a message"
             elif peak_gflops:
                 row["fraction_of_matmul"] = row["achieved_gflops"] / peak_gflops
             rows.append(row)

@@ -37,6 +37,27 @@ def test_fit_transform_separates_clusters():
     assert knn_accuracy(coords, labels) > 0.99
 
 
+def test_locality_order_keeps_point_identity(monkeypatch):
+    monkeypatch.setattr(fastmap, "LOCALITY_ORDER_MIN_POINTS", 100)
+    z, labels = blobs()
+    coords = FastMap().fit_transform(z)
+    assert knn_accuracy(coords, labels) > 0.99
+
+
+def test_negative_pool_subset_separates_clusters(monkeypatch):
+    monkeypatch.setattr(fastmap, "NEGATIVE_POOL_SIZE", 64)
+    z, labels = blobs()
+    coords = FastMap().fit_transform(z)
+    assert knn_accuracy(coords, labels) > 0.99
+
+
+def test_locality_order_is_permutation():
+    z, labels = blobs()
+    order = fastmap.locality_order(z)
+    np.testing.assert_array_equal(np.sort(order), np.arange(len(z)))
+    assert (np.diff(labels[order]) != 0).sum() < 20
+
+
 def test_three_components():
     z, labels = blobs()
     coords = FastMap(n_components=3).fit_transform(z)
@@ -207,6 +228,21 @@ def test_knn_search_approximate_recall(monkeypatch):
     truth = np.argsort(squared, axis=1)[:, :10]
     hits = sum(np.intersect1d(a, b).size for a, b in zip(indices[:500], truth, strict=True))
     assert hits / truth.size > 0.9
+
+
+def test_knn_search_fills_sparse_cells_exactly(monkeypatch):
+    monkeypatch.setattr(fastmap, "EXACT_KNN_MAX_POINTS", 100)
+    rng = np.random.default_rng(0)
+    crowd = rng.normal(size=(2000, 8))
+    loners = 1000.0 * np.eye(8)[np.arange(40) % 8] * (1 + np.arange(40)[:, None] // 8)
+    z = np.vstack([crowd, loners]).astype(np.float32)
+    indices, distances = knn_search(z, 14)
+    assert (indices >= 0).all()
+    assert np.isfinite(distances).all()
+    squared = ((z[-40:, None, :] - z[None, :, :]) ** 2).sum(-1)
+    squared[np.arange(40), np.arange(2000, 2040)] = np.inf
+    expected = np.sort(np.sqrt(squared), axis=1)[:, :14]
+    np.testing.assert_allclose(distances[-40:], expected, rtol=1e-3)
 
 
 def test_fuzzy_graph_symmetric_with_unit_weights():

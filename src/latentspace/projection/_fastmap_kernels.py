@@ -18,8 +18,8 @@ _OPTIONS = {"parallel": True, "fastmath": True, "cache": True, "nogil": True}
 def smooth_knn(distances, target, n_iter, mean_distance):
     """Return (sigma, rho) per row so that sum_j exp(-(d_ij - rho_i) / sigma_i) = target.
 
-    A binary search per row, as umap-learn's ``smooth_knn_dist`` does; `mean_distance`
-    (the mean of all `distances`) sets the smallest sigma of rows whose distances are all 0.
+    Each row runs a binary search, as umap-learn's ``smooth_knn_dist`` does. The mean of
+    all `distances`, `mean_distance`, sets the smallest sigma of rows whose distances are 0.
     """
     n_points, k = distances.shape
     sigmas = np.empty(n_points, dtype=np.float32)
@@ -158,23 +158,26 @@ def layout_epoch(
 
 
 @numba.njit(**_OPTIONS)
-def refine_knn(z, indices, squared, pool_indptr, pool):
+def refine_knn(z, indices, squared, pool):
     """Run one neighbour-of-neighbour pass that improves an approximate kNN graph in place.
 
-    Row i of the CSR pair (`pool_indptr`, `pool`) lists the current neighbours of i and
-    the points that list i as a neighbour. Each point checks the pools of the points in
-    its own pool and keeps the `k` nearest it finds. `squared` holds squared distances,
-    ascending per row. Points only write their own row and read the fixed pools, so the
-    result does not depend on the thread count.
+    Row i of `pool` lists the current neighbours of i and points that list i as a
+    neighbour, padded with -1. Each point checks the pools of the points in its own pool
+    and keeps the `k` nearest it finds. `squared` contains squared distances, ascending per
+    row. Points only write their own row and read the fixed pools, so the result does not
+    depend on the thread count.
     """
     n_points, k = indices.shape
+    width = pool.shape[1]
     dim = z.shape[1]
     for i in numba.prange(n_points):
-        for a in range(pool_indptr[i], pool_indptr[i + 1]):
-            j = pool[a]
-            for b in range(pool_indptr[j], pool_indptr[j + 1]):
-                candidate = pool[b]
-                if candidate == i:
+        for a in range(width):
+            j = pool[i, a]
+            if j < 0:
+                continue
+            for b in range(width):
+                candidate = pool[j, b]
+                if candidate < 0 or candidate == i:
                     continue
                 dist = np.float32(0.0)
                 for d in range(dim):
@@ -196,3 +199,23 @@ def refine_knn(z, indices, squared, pool_indptr, pool):
                     position -= 1
                 squared[i, position] = dist
                 indices[i, position] = candidate
+
+
+@numba.njit(cache=True, nogil=True)
+def neighbour_pool(indices):
+    """Return (N, 2k) rows: each point's k neighbours, then up to k points that list it.
+
+    Reverse entries are filled in order of the listing point and padded with -1. The loop
+    is sequential, so the result is deterministic.
+    """
+    n_points, k = indices.shape
+    pool = np.full((n_points, 2 * k), -1, dtype=indices.dtype)
+    counts = np.zeros(n_points, dtype=np.int64)
+    for i in range(n_points):
+        for a in range(k):
+            pool[i, a] = indices[i, a]
+            j = indices[i, a]
+            if j >= 0 and counts[j] < k:
+                pool[j, k + counts[j]] = i
+                counts[j] += 1
+    return pool

@@ -6,9 +6,9 @@ gradients and negative sampling. It differs from umap-learn 0.5 in ways that mak
 several times faster on a few CPU cores at the same kNN accuracy and trustworthiness
 (docs/benchmarks.md has the measurements and the script):
 
-* neighbours come from faiss, exact up to `EXACT_KNN_MAX_POINTS` points and an
-  inverted-file search refined by neighbour-of-neighbour passes above, instead of
-  pynndescent; a `KNNGraph` the caller already has is used as is;
+* neighbours come from faiss instead of pynndescent: an exact search up to
+  `EXACT_KNN_MAX_POINTS` points, an inverted-file search refined by
+  neighbour-of-neighbour passes above. A `KNNGraph` the caller already has is used as is;
 * the smooth-kNN calibration and the layout are numba kernels compiled with
   ``cache=True`` (in `_fastmap_kernels`), so only the first process on a machine pays
   for compilation, a few seconds;
@@ -44,8 +44,9 @@ TARGET_RECALL = 0.95
 RECALL_SAMPLE = 256
 MAX_REFINE_ROUNDS = 10
 #: Negative samples of one layout epoch come from this many random points. The subset
-#: stays in the CPU cache, which made the layout of 1,000,000 points about 20% faster with
-#: unchanged kNN accuracy and trustworthiness (2-core CPU, `benchmarks/run.py`).
+#: stays in the CPU cache: on 1,000,000 synthetic latents (2 cores) an epoch took 0.30 s
+#: instead of 0.35 s after `locality_order`, and kNN accuracy and trustworthiness of the
+#: map were no lower in a one-seed comparison.
 NEGATIVE_POOL_SIZE = 16_384
 
 
@@ -96,13 +97,17 @@ def knn_search(z: np.ndarray, k: int, random_state: int = 0) -> tuple[np.ndarray
     index.nprobe = 2
     squared, found = index.search(z, k + 1)
     del index
+    exact = faiss.IndexFlatL2(dim)
+    exact.add(z)
+    # Points in sparse cells can find fewer than k + 1 points (label -1): search them exactly.
+    short = (found < 0).any(axis=1)
+    if short.any():
+        squared[short], found[short] = exact.search(z[short], k + 1)
     indices, squared = _drop_self(found, squared, k)
     indices = np.ascontiguousarray(indices)
     squared = np.ascontiguousarray(squared)
 
     sample = rng.choice(n_points, min(n_points, RECALL_SAMPLE), replace=False)
-    exact = faiss.IndexFlatL2(dim)
-    exact.add(z)
     _, truth = exact.search(z[sample], k + 1)
     del exact
     truth = [row[row != point][:k] for row, point in zip(truth, sample, strict=True)]
@@ -110,8 +115,9 @@ def knn_search(z: np.ndarray, k: int, random_state: int = 0) -> tuple[np.ndarray
     for _ in range(MAX_REFINE_ROUNDS):
         if recall >= TARGET_RECALL:
             break
-        pool_indptr, pool = _neighbour_pool(indices)
-        _kernels().refine_knn(z, indices, squared, pool_indptr, pool)
+        pool = _kernels().neighbour_pool(indices)
+        _kernels().refine_knn(z, indices, squared, pool)
+        del pool
         previous, recall = recall, _recall(indices[sample], truth)
         logger.debug("FastMap kNN: refinement raised sample recall to %.4f", recall)
         if recall - previous < 0.005:
@@ -130,27 +136,6 @@ def knn_search(z: np.ndarray, k: int, random_state: int = 0) -> tuple[np.ndarray
 def _recall(found: np.ndarray, truth: list[np.ndarray]) -> float:
     hits = sum(np.intersect1d(a, b).size for a, b in zip(found, truth, strict=True))
     return hits / max(1, sum(len(row) for row in truth))
-
-
-def _neighbour_pool(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return, as CSR arrays, each point's neighbours plus up to k points that list it."""
-    import scipy.sparse
-
-    n_points, k = indices.shape
-    sources = np.repeat(np.arange(n_points, dtype=np.int64), k)
-    targets = indices.ravel()
-    order = np.argsort(targets, kind="stable")
-    reverse_targets, reverse_sources = targets[order], sources[order]
-    starts = np.searchsorted(reverse_targets, np.arange(n_points))
-    rank = np.arange(len(reverse_targets)) - starts[reverse_targets]
-    kept = rank < k
-    rows = np.concatenate([sources, reverse_targets[kept]])
-    columns = np.concatenate([targets, reverse_sources[kept]])
-    pool = scipy.sparse.csr_matrix(
-        (np.ones(len(rows), np.float32), (rows, columns)), shape=(n_points, n_points)
-    )
-    pool.sum_duplicates()
-    return pool.indptr.astype(np.int64), pool.indices.astype(np.int64)
 
 
 def _drop_self(found: np.ndarray, distances: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -264,8 +249,8 @@ def optimize_layout(
     epoch_kernel = _kernels().layout_epoch
     weights = graph.data.astype(np.float32)
     sample_rate = weights / weights.max()
-    indptr = graph.indptr.astype(np.int64)
-    indices = graph.indices.astype(np.int64)
+    indptr = graph.indptr
+    indices = graph.indices
     current = np.ascontiguousarray(positions, dtype=np.float32)
     following = np.empty_like(current)
     fixed_tail = tail_positions is not None
@@ -348,7 +333,7 @@ class FastMap:
     n_neighbors_ : int
         Neighbourhood size actually used.
     timings_ : dict
-        Seconds spent in "knn", "graph", "init" and "layout" by the last fit.
+        Seconds spent in "init", "knn", "graph" and "layout" by the last fit.
     """
 
     def __init__(
@@ -403,28 +388,16 @@ class FastMap:
         n_epochs = self.n_epochs if self.n_epochs is not None else DEFAULT_N_EPOCHS
         timings = {}
 
-        started = time.perf_counter()
-        indices, distances = self._neighbors(z, knn, seed)
-        timings["knn"] = time.perf_counter() - started
-
-        started = time.perf_counter()
-        order = None
-        if n_points >= LOCALITY_ORDER_MIN_POINTS:
-            order = locality_order(z, seed)
-            indices, distances = _permute_knn(indices, distances, order)
-        graph = fuzzy_graph(indices, distances, self.n_neighbors_)
-        del indices, distances
-        # Edges sampled less than once in the whole run only add noise (as in umap-learn).
-        graph.data[graph.data < graph.data.max() / n_epochs] = 0.0
-        graph.eliminate_zeros()
-        timings["graph"] = time.perf_counter() - started
-
+        # The PCA runs before faiss and numba start their thread pools: after them, the
+        # numpy matrix product here took up to 20 s instead of 0.3 s on 2 busy cores.
         started = time.perf_counter()
         positions = pca_init(z, self.n_components, seed)
-        if order is not None:
-            positions = positions[order]
         self._a, self._b = find_ab_params(self.spread, self.min_dist)
         timings["init"] = time.perf_counter() - started
+
+        graph, order = self._graph(z, knn, seed, n_epochs, timings)
+        if order is not None:
+            positions = positions[order]
 
         started = time.perf_counter()
         embedding = optimize_layout(
@@ -473,6 +446,28 @@ class FastMap:
             negative_sample_rate=self.negative_sample_rate, random_state=self._seed(),
             initial_alpha=0.25,
         )
+
+    def _graph(self, z, knn, seed: int, n_epochs: int, timings: dict):
+        """Return the pruned fuzzy graph and the point order it uses (None: unchanged).
+
+        Adds the seconds spent to `timings` under "knn" and "graph".
+        """
+        started = time.perf_counter()
+        indices, distances = self._neighbors(z, knn, seed)
+        timings["knn"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        order = None
+        if len(z) >= LOCALITY_ORDER_MIN_POINTS:
+            order = locality_order(z, seed)
+            indices, distances = _permute_knn(indices, distances, order)
+        graph = fuzzy_graph(indices, distances, self.n_neighbors_)
+        del indices, distances
+        # Edges sampled less than once in the whole run only add noise (as in umap-learn).
+        graph.data[graph.data < graph.data.max() / n_epochs] = 0.0
+        graph.eliminate_zeros()
+        timings["graph"] = time.perf_counter() - started
+        return graph, order
 
     def _neighbors(self, z, knn, seed):
         k_needed = self.n_neighbors_ - 1
