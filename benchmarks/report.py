@@ -259,6 +259,11 @@ def _explorer(result: dict) -> str:
     else:
         runs = ", ".join(f"{ms:.0f}" for ms in page["first_frame_ms"])
         frame = f"{page['median_ms'] / 1000:.2f} s median (runs: {runs} ms)"
+    wire_text = (f"{wire['bytes_per_point']:.1f} ({wire['points_bytes']:,} + "
+                 f"{wire['labels_bytes']:,} bytes)")
+    latency = (f"{neighbours['median_ms']:.2f} ms median, "
+               f"{neighbours['p95_ms']:.2f} ms p95")
+    requests = f"`GET /api/neighbors/{{id}}?k=10`, {neighbours['requests']} sequential requests"
     return f"""## Explorer
 
 `latentspace serve` on {result['n_points']:,} synthetic 32-d latents (20-cluster Gaussian
@@ -268,6 +273,6 @@ page in a fresh browser context each time.
 
 | Measure | Target | Measured |
 |---|---|---|
-| Bytes per point, coordinates + labels | at most 12 | {wire['bytes_per_point']:.1f} ({wire['points_bytes']:,} + {wire['labels_bytes']:,} bytes) |
+| Bytes per point, coordinates + labels | at most 12 | {wire_text} |
 | Page load to first drawn frame | under 3 s | {frame} |
-| `GET /api/neighbors/{{id}}?k=10`, {neighbours['requests']} sequential requests | median under 20 ms | {neighbours['median_ms']:.2f} ms median, {neighbours['p95_ms']:.2f} ms p95 |"""
+| {requests} | median under 20 ms | {latency} |"""

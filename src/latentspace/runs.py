@@ -112,7 +112,7 @@ def load_space(cls: type, run_dir: str | Path, data: Any = None,
     latents = store.read_parquet(run_dir / "latents.parquet")
     if len(latents["z"]) != len(data):
         raise RunDirectoryError(
-            f"{run_dir / 'latents.parquet'} holds {len(latents['z'])} latents but the data set "
+            f"{run_dir / 'latents.parquet'} contains {len(latents['z'])} latents but the data set "
             f"has {len(data)} samples; the data changed since the run was saved."
         )
     split = latents["split"]

@@ -288,7 +288,7 @@ class LatentSpace:
         """Draw `n` latents from the prior and decode them.
 
         The prior is N(0, I) for VAEs. PCA and plain autoencoders have no prior, so a
-        Gaussian fitted to the training latents (their mean and covariance) stands in.
+        Gaussian fitted to the training latents (their mean and covariance) is used instead.
         """
         if not isinstance(n, int | np.integer) or n < 1:
             raise InvalidParameterError(f"n must be a positive integer, got {n!r}.")

@@ -2,8 +2,9 @@
 import type { ProjectionInfo } from "./types";
 
 /**
- * Methods in the order the explorer prefers them. UMAP comes first because the report's main map
- * is the fastmap-2d figure (umap-2d in runs without one); the others follow the order of the CLI's default projections.
+ * Methods in the order the explorer prefers them. FastMap comes first because the report's main
+ * map is the fastmap-2d figure, and umap-2d is that figure in runs without FastMap. The others
+ * follow the order of the command line's default projections.
  */
 const PREFERRED_METHODS = ["fastmap", "umap", "tsne", "pca", "latent"];
 

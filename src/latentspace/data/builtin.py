@@ -71,8 +71,8 @@ def load_idx_pair(
     labels = read_idx(folder / labels_name, IDX_LABELS_MAGIC)
     if len(images) != len(labels):
         raise DataError(
-            f"{folder}: {images_name} holds {len(images)} images but {labels_name} "
-            f"holds {len(labels)} labels; the two files must come from the same split."
+            f"{folder}: {images_name} contains {len(images)} images but {labels_name} "
+            f"contains {len(labels)} labels; the two files must come from the same split."
         )
     x = (images.astype(np.float32) / 255.0)[:, None, :, :]
     return Dataset(

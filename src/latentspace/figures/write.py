@@ -25,7 +25,8 @@ N_VECTOR_SAMPLES = 1000
 MAX_TRAVERSAL_DIMS = 8
 TRAVERSAL_OFFSETS = np.linspace(-2.5, 2.5, 9)
 MANIFOLD_SPAN_STD = 2.0
-METHOD_NAMES = {"fastmap": "FastMap", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "isomap": "Isomap", "lle": "LLE",
+METHOD_NAMES = {"fastmap": "FastMap",
+                "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP", "isomap": "Isomap", "lle": "LLE",
                 "pacmap": "PaCMAP", "latent": "latent"}
 
 
