@@ -42,7 +42,7 @@ test: $(STAMP) $(WEB_STAMP) chromium
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_STAMP) chromium
 	$(PY) benchmarks/run.py
 
 lint: $(STAMP)

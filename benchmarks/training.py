@@ -3,15 +3,22 @@
 Both loops train the same model (same architecture and initial weights) on the MNIST
 test images for the same number of epochs, batch size and Adam settings, each in a fresh
 process. The plain loop is the textbook one: a `torch.utils.data.Dataset` that returns
-one sample per `__getitem__`, a shuffling `DataLoader` and torch's default thread count.
-Throughput is training samples per second of wall time, startup excluded.
+one sample per `__getitem__`, a shuffling `DataLoader`, `torch.optim.Adam` with its
+defaults and torch's default thread count. `latentspace-bf16` is latentspace's loop with
+bfloat16 mixed precision.
+
+Throughput is training samples per second over the epochs' training passes. For
+latentspace this comes from the history that `train` returns. The wall time of the whole
+`train` call (thread timing, data fingerprint, sanity check) is reported beside it.
+Each loop runs `ROUNDS` times, alternating with the others, and the report uses the
+median; on a shared virtual machine one process can run 30% slower than the next.
 
 The step's FLOPs come from `torch.utils.flop_counter.FlopCounterMode` over one
 forward + backward pass. The machine's matmul throughput is the best of several
 2048 x 2048 float32 `torch.mm` calls with torch's default thread count.
 
 Run as a script, this file is the worker: ``python benchmarks/training.py LOOP MODEL
-EPOCHS`` (LOOP: latentspace, plain, plain-1-thread or matmul) prints one JSON line.
+EPOCHS`` (LOOP: plain, latentspace, latentspace-bf16 or matmul) prints one JSON line.
 """
 
 from __future__ import annotations
@@ -29,10 +36,10 @@ BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
 EPOCHS = 3
 QUICK_EPOCHS = 1
+ROUNDS = 3
+QUICK_ROUNDS = 1
 TIMEOUT_S = 1200.0
-# "plain-1-thread" is the plain loop with torch.set_num_threads(1): it separates the
-# cost of torch's thread pool on small steps from the cost of the DataLoader.
-LOOPS = ("latentspace", "plain", "plain-1-thread")
+LOOPS = ("plain", "latentspace", "latentspace-bf16")
 
 
 def _mnist_images():
@@ -51,27 +58,24 @@ def _build(model_name: str, input_shape: tuple[int, ...]):
     return build_model(model_name, input_shape, LATENT_DIM, seed=0, **MODELS[model_name])
 
 
-def train_latentspace(model, x, epochs: int) -> dict:
-    import torch
-
-    from latentspace.training.loop import TrainConfig, choose_threads, train
+def train_latentspace(model, x, epochs: int, precision: str) -> dict:
+    from latentspace.training.loop import TrainConfig, train
 
     config = TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
-                         patience=None, seed=0)
-    threads = choose_threads(model, torch.from_numpy(x[:1]), config)
+                         patience=None, seed=0, precision=precision)
     # One short untimed run loads the modules that train() imports on first use.
-    warm_up = TrainConfig(epochs=1, batch_size=BATCH_SIZE, patience=None, seed=0)
+    warm_up = TrainConfig(epochs=1, batch_size=BATCH_SIZE, patience=None, seed=0,
+                          num_threads=1)
     train(copy.deepcopy(model), x[:256], None, warm_up, progress=False)
     started = time.perf_counter()
-    train(model, x, None, config, progress=False)
-    return {"seconds": time.perf_counter() - started, "threads": threads}
+    result = train(model, x, None, config, progress=False)
+    train_seconds = sum(len(x) / entry["samples_per_s"] for entry in result.history)
+    return {"seconds": train_seconds, "call_s": time.perf_counter() - started,
+            "threads": result.hardware["threads"]}
 
 
-def train_plain(model, x, epochs: int, threads: int | None = None) -> dict:
+def train_plain(model, x, epochs: int) -> dict:
     import torch
-
-    if threads is not None:
-        torch.set_num_threads(threads)
 
     class PerSampleDataset(torch.utils.data.Dataset):
         def __init__(self, array):
@@ -96,7 +100,8 @@ def train_plain(model, x, epochs: int, threads: int | None = None) -> dict:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    return {"seconds": time.perf_counter() - started, "threads": torch.get_num_threads()}
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "call_s": seconds, "threads": torch.get_num_threads()}
 
 
 def flops_per_sample(model, x) -> float:
@@ -133,14 +138,16 @@ def worker(loop: str, model_name: str, epochs: int) -> dict:
     if loop == "matmul":
         return {"gflops": matmul_gflops()}
     flops = flops_per_sample(model, x)
-    if loop == "latentspace":
-        outcome = train_latentspace(model, x, epochs)
+    if loop == "plain":
+        outcome = train_plain(model, x, epochs)
     else:
-        outcome = train_plain(model, x, epochs, threads=1 if loop == "plain-1-thread" else None)
+        precision = "bf16" if loop == "latentspace-bf16" else "fp32"
+        outcome = train_latentspace(model, x, epochs, precision)
     samples_per_s = epochs * len(x) / outcome["seconds"]
     return {
         "samples_per_s": samples_per_s,
         "seconds": outcome["seconds"],
+        "call_s": outcome["call_s"],
         "threads": outcome["threads"],
         "flops_per_sample": flops,
         "achieved_gflops": samples_per_s * flops / 1e9,
@@ -150,23 +157,48 @@ def worker(loop: str, model_name: str, epochs: int) -> dict:
 def run(work_dir, quick: bool) -> dict:
     """Run the training section and return its rows."""
     epochs = QUICK_EPOCHS if quick else EPOCHS
+    rounds = QUICK_ROUNDS if quick else ROUNDS
     script = str(BENCH_DIR / "training.py")
     peak = run_process([PYTHON, script, "matmul", "ae", "1"], TIMEOUT_S)
     peak_gflops = peak.output.get("gflops")
     rows = []
     for model_name in MODELS:
-        for loop in LOOPS:
-            result = run_process([PYTHON, script, loop, model_name, str(epochs)], TIMEOUT_S)
-            row = {"model": model_name, "loop": loop, "epochs": epochs, "ok": result.ok,
-                   "peak_rss_mb": result.peak_rss_mb, "load": load_average(), **result.output}
-            if not result.ok:
-                lines = result.stderr.strip().splitlines()
-                row["note"] = lines[-1] if lines else "failed without a message"
-            elif peak_gflops:
-                row["fraction_of_matmul"] = row["achieved_gflops"] / peak_gflops
-            rows.append(row)
+        runs: dict[str, list[dict]] = {loop: [] for loop in LOOPS}
+        for _ in range(rounds):
+            for loop in LOOPS:
+                runs[loop].append(measure(script, loop, model_name, epochs))
+        rows += [summarize(model_name, loop, epochs, runs[loop], peak_gflops) for loop in LOOPS]
+    import train_profile
+
     return {"rows": rows, "matmul_gflops": peak_gflops, "n_samples": 10_000,
-            "batch_size": BATCH_SIZE}
+            "batch_size": BATCH_SIZE, "rounds": rounds,
+            "profile": train_profile.run(tuple(MODELS))}
+
+
+def measure(script: str, loop: str, model_name: str, epochs: int) -> dict:
+    """Run one worker process and return its output with its peak memory, or a failure note."""
+    result = run_process([PYTHON, script, loop, model_name, str(epochs)], TIMEOUT_S)
+    if not result.ok:
+        lines = result.stderr.strip().splitlines()
+        return {"ok": False, "note": lines[-1] if lines else "failed without a message"}
+    return {"ok": True, "peak_rss_mb": result.peak_rss_mb, "load": load_average(),
+            **result.output}
+
+
+def summarize(model_name: str, loop: str, epochs: int, runs: list[dict],
+              peak_gflops: float | None) -> dict:
+    """Build a report row from the runs of one loop: medians, with every run's throughput."""
+    row = {"model": model_name, "loop": loop, "epochs": epochs}
+    good = [run for run in runs if run["ok"]]
+    if not good:
+        return {**row, "ok": False, "note": runs[-1]["note"]}
+    median_run = sorted(good, key=lambda run: run["samples_per_s"])[(len(good) - 1) // 2]
+    row.update(median_run)
+    row["all_samples_per_s"] = [run["samples_per_s"] for run in good]
+    row["failed_runs"] = len(runs) - len(good)
+    if peak_gflops:
+        row["fraction_of_matmul"] = row["achieved_gflops"] / peak_gflops
+    return row
 
 
 if __name__ == "__main__":

@@ -312,7 +312,8 @@ def test_neighbours_k_error_beside_field(explorer: Explorer) -> None:
     expect(error).to_be_visible()
     expect(error).to_have_text("k must be an integer from 1 to 100; got 5000.")
     field, message = k.bounding_box(), error.bounding_box()
-    assert 0 <= message["y"] - (field["y"] + field["height"]) < 30, "the error is not next to the field"
+    gap = message["y"] - (field["y"] + field["height"])
+    assert 0 <= gap < 30, "the error is not next to the field"
     expect(explorer.by_id("status")).not_to_contain_text("must be")
     expect(explorer.by_id("neighbour")).to_have_count(10)
     explorer.screenshot("neighbours-k-error")
@@ -553,7 +554,8 @@ def test_search_scopes_and_enter(explorer: Explorer, decoder_space: Any) -> None
     ids = [str(i) for i in decoder_space.dataset.ids]
     label_7 = int(np.sum(labels == 7))
     id_prefix_7 = sum(i.startswith("7") for i in ids)
-    both = len(set(np.flatnonzero(labels == 7)) | {k for k, i in enumerate(ids) if i.startswith("7")})
+    id_matches = {k for k, i in enumerate(ids) if i.startswith("7")}
+    both = len(set(np.flatnonzero(labels == 7)) | id_matches)
     search = explorer.by_id("search-input")
     count = explorer.by_id("search-count")
 

@@ -65,6 +65,30 @@ def test_info_reports_missing_run(tmp_path):
     assert "not found" in result.stderr
 
 
+def test_info_names_unfinished_run(tmp_path):
+    checkpoints = tmp_path / "run" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "last.safetensors").write_bytes(b"")
+    result = run_cli("info", str(tmp_path / "run"))
+    assert result.returncode == 2
+    assert "is unfinished" in result.stderr
+    assert "latentspace train --resume --out" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--device", "gpu"), "Invalid device 'gpu'"),
+    (("--precision", "fp16"), "Invalid precision 'fp16'"),
+])
+def test_bad_training_option_keeps_old_run(tmp_path, args, message):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text("{}")
+    result = run_cli("train", "--out", str(out), "--overwrite", "--no-progress", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert (out / "run.json").read_text() == "{}"
+
+
 def test_out_checked_before_training(tmp_path):
     not_a_folder = tmp_path / "notes.txt"
     not_a_folder.write_text("keep me")

@@ -180,7 +180,8 @@ def test_latent_dim_out_of_range(latent_dim):
 
 @pytest.mark.parametrize(("name", "dense"), [("conv-ae", "ae"), ("conv-vae", "vae")])
 def test_conv_model_on_vectors(name, dense):
-    pattern = rf"'{name}' needs images .* input shape is \(3,\)\. Use model '{dense}' \(--model {dense}\)"
+    pattern = (rf"'{name}' needs images .* input shape is \(3,\)\. "
+               rf"Use model '{dense}' \(--model {dense}\)")
     with pytest.raises(InvalidParameterError, match=pattern):
         build_model(name, (3,), 2)
 

@@ -287,7 +287,7 @@ def test_history_entries_have_all_losses(digits):
     result = train(small_model("vae"), *digits, quick_config(epochs=2), progress=False)
     entry = result.history[-1]
     assert set(entry) == {"epoch", "train_loss", "val_loss", "train_recon", "val_recon",
-                          "train_kl", "val_kl", "seconds"}
+                          "train_kl", "val_kl", "seconds", "samples_per_s"}
     assert entry["val_loss"] == pytest.approx(entry["val_recon"] + entry["val_kl"])
 
 

@@ -118,6 +118,15 @@ def train(
     learning_rate: Annotated[float, typer.Option(help="Adam step size, above 0.")] = 1e-3,
     patience: Annotated[int, typer.Option(
         help="Epochs without a better validation loss before training stops.", min=1)] = 10,
+    device: Annotated[str, typer.Option(
+        help="Where to train: auto (a CUDA GPU if torch detects one, else the CPU), cpu, cuda "
+        "or cuda:N.")] = "auto",
+    precision: Annotated[str, typer.Option(
+        help="fp32, or bf16 for bfloat16 mixed precision. auto: bf16 on CUDA GPUs that "
+        "support it, fp32 otherwise.")] = "auto",
+    threads: Annotated[int | None, typer.Option(
+        help="CPU threads for training. Default: measured, one thread or all CPUs, "
+        "whichever trains faster.", min=1)] = None,
     val_fraction: Annotated[float, typer.Option(
         help="Fraction of samples held out for validation and metrics (0 to 1).")] = 0.2,
     beta: Annotated[float, typer.Option(help="Weight of the KL term (VAEs only).", min=0.0)] = 1.0,

@@ -7,6 +7,7 @@ from typing import Any
 
 from latentspace import store
 from latentspace.errors import LatentSpaceError, RunDirectoryError
+from latentspace.runs import missing_run_error
 
 
 def check_run(run_dir: Path) -> tuple[dict[str, Any], list[str]]:
@@ -19,10 +20,7 @@ def check_run(run_dir: Path) -> tuple[dict[str, Any], list[str]]:
         what = "is a file, not a run directory" if run_dir.exists() else "not found"
         raise RunDirectoryError(f"Run directory {run_dir} {what}.")
     if not (run_dir / "run.json").is_file():
-        raise RunDirectoryError(
-            f"{run_dir} is not a latentspace run: run.json not found. Give the folder that "
-            "`latentspace train --out` or `LatentSpace.save` wrote."
-        )
+        raise missing_run_error(run_dir)
     problems: list[str] = []
     try:
         record = store.read_json(run_dir / "run.json")
@@ -78,8 +76,19 @@ def describe_run(run_dir: str | Path) -> list[str]:
                       f"{data.get('sample_shape')})", markup=False)
         console.print(f"Model: {model.get('model')}, latent_dim={record.get('latent_dim')}",
                       markup=False)
-        console.print(f"Epochs trained: {len(record.get('history', []))}; projections: "
+        if model.get("model") == "pca":
+            trained = "fitted in closed form"
+        else:
+            trained = f"{len(record.get('history', []))} epochs"
+        console.print(f"Training: {trained}; projections: "
                       f"{', '.join(record.get('projections', [])) or 'none'}", markup=False)
+        hardware = config.get("training_hardware")
+        if hardware:
+            speeds = [e["samples_per_s"] for e in record.get("history", [])
+                      if e.get("samples_per_s")]
+            speed = f", {max(speeds):,.0f} samples/s at best" if speeds else ""
+            console.print(f"Trained on {hardware['device']} in {hardware['precision']} with "
+                          f"{hardware['threads']} CPU thread(s){speed}", markup=False)
 
     table = Table("file", "bytes")
     for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):

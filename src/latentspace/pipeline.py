@@ -30,6 +30,9 @@ class JobOptions:
     batch_size: int = 64
     learning_rate: float = 1e-3
     patience: int = 10
+    device: str = "auto"
+    precision: str = "auto"
+    threads: int | None = None
     val_fraction: float = 0.2
     beta: float = 1.0
     resume: bool = False
@@ -147,6 +150,7 @@ def run_job(options: JobOptions):
 
         # Builds a throwaway model so that invalid model options fail before the old run goes.
         build_model(options.model, data.sample_shape, options.latent_dim, **hyperparameters)
+        check_training_options(options)
     if replace:
         clear_run_dir(options.out)
 
@@ -158,6 +162,7 @@ def run_job(options: JobOptions):
             data, model=options.model, latent_dim=options.latent_dim, seed=options.seed,
             epochs=options.epochs, batch_size=options.batch_size,
             learning_rate=options.learning_rate, patience=options.patience,
+            device=options.device, precision=options.precision, num_threads=options.threads,
             val_fraction=options.val_fraction, run_dir=options.out, resume=options.resume,
             progress=options.progress, **hyperparameters,
         )
@@ -169,6 +174,18 @@ def run_job(options: JobOptions):
     space.save(options.out)
     space.report(options.out)
     return space
+
+
+def check_training_options(options: JobOptions) -> None:
+    """Raise InvalidParameterError for training settings that would fail once training starts."""
+    from latentspace.training.hardware import resolve_device, resolve_precision
+    from latentspace.training.loop import TrainConfig
+
+    config = TrainConfig(epochs=options.epochs, batch_size=options.batch_size,
+                         learning_rate=options.learning_rate, patience=options.patience,
+                         seed=options.seed, num_threads=options.threads,
+                         device=options.device, precision=options.precision)
+    resolve_precision(config.precision, resolve_device(config.device))
 
 
 def project_all(space, projections: list[tuple[str, int]]) -> None:

@@ -92,6 +92,20 @@ def _versions() -> dict[str, str | None]:
     return versions
 
 
+def missing_run_error(run_dir: Path) -> RunDirectoryError:
+    """Build the error for a folder without run.json, telling an unfinished run apart."""
+    if (run_dir / "checkpoints" / "last.safetensors").is_file():
+        return RunDirectoryError(
+            f"The run in {run_dir} is unfinished: training stopped before run.json was "
+            f"written, and its checkpoint is in {run_dir / 'checkpoints'}. Continue it with "
+            f"`latentspace train --resume --out {run_dir}` and the options it started with."
+        )
+    return RunDirectoryError(
+        f"{run_dir} is not a latentspace run: run.json not found. Give the folder that "
+        "`latentspace train --out` or `LatentSpace.save` wrote."
+    )
+
+
 def load_space(cls: type, run_dir: str | Path, data: Any = None,
                data_path: str | Path | None = None) -> Any:
     """Restore a space from `run_dir`, reloading its data set from the recorded source.
@@ -101,10 +115,7 @@ def load_space(cls: type, run_dir: str | Path, data: Any = None,
     """
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").is_file():
-        raise RunDirectoryError(
-            f"{run_dir} is not a latentspace run: run.json not found. Give the folder that "
-            "`latentspace train --out` or `LatentSpace.save` wrote."
-        )
+        raise missing_run_error(run_dir)
     record = store.read_json(run_dir / "run.json")
     data = data if data is not None else _reload_data(record, run_dir, data_path)
     model = _load_model(record, run_dir)

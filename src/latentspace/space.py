@@ -93,7 +93,9 @@ class LatentSpace:
     def fit(cls, data: Dataset, model: str = "vae", latent_dim: int = 8, seed: int = 0, *,
             epochs: int = 100, batch_size: int = 64, learning_rate: float = 1e-3,
             patience: int = 10, val_fraction: float = 0.2, run_dir: str | Path | None = None,
-            resume: bool = False, progress: bool = True, **hyperparameters: Any) -> LatentSpace:
+            resume: bool = False, progress: bool = True, device: str = "auto",
+            precision: str = "auto", num_threads: int | None = None,
+            **hyperparameters: Any) -> LatentSpace:
         """Train `model` on `data` and encode every sample.
 
         Parameters
@@ -105,8 +107,9 @@ class LatentSpace:
         latent_dim : int
             Number of latent dimensions, from 1 to the number of input dimensions.
         seed : int
-            Seeds the split, the initial weights and the batch order; on the CPU the same
-            seed gives the same latents.
+            Seeds the split, the initial weights and the batch order. On the CPU the same
+            seed, precision and `num_threads` give the same latents; convolutional models
+            can differ in the last bits between thread counts.
         epochs, batch_size, learning_rate, patience
             Training length (passes over the data), samples per step, Adam's step size,
             and how many epochs without a better validation loss stop training early.
@@ -118,6 +121,10 @@ class LatentSpace:
             Continue from the last checkpoint in ``run_dir/checkpoints``.
         progress : bool
             Show a progress bar with the current losses.
+        device, precision, num_threads
+            Where and how to train: see `latentspace.training.TrainConfig`. By default a
+            CUDA GPU when torch detects one (with bfloat16 mixed precision where it supports
+            it), otherwise the CPU in float32 with a measured thread count.
         **hyperparameters
             Passed to the model, for example ``beta`` for VAEs.
         """
@@ -131,7 +138,8 @@ class LatentSpace:
         train_index, val_index = split_indices(len(data), val_fraction, seed)
         network = build_model(model, data.sample_shape, latent_dim, seed=seed, **hyperparameters)
         train_config = TrainConfig(epochs=epochs, batch_size=batch_size,
-                                   learning_rate=learning_rate, patience=patience, seed=seed)
+                                   learning_rate=learning_rate, patience=patience, seed=seed,
+                                   device=device, precision=precision, num_threads=num_threads)
         checkpoint_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
         identity = {"data": data.fingerprint()}
         result = train(network, data.x[train_index], data.x[val_index], train_config,
@@ -145,6 +153,7 @@ class LatentSpace:
             "seed": seed,
             "val_fraction": val_fraction,
             "training": vars(train_config),
+            "training_hardware": result.hardware,
         }
         space = cls(data, network, np.empty((0, latent_dim)), config, train_index, val_index,
                     result.history)

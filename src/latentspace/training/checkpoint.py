@@ -6,7 +6,8 @@ A checkpoint directory contains two files:
     Everything needed to resume after the last complete epoch: model weights
     (``model.*``), Adam state tensors (``optimizer.*``), the random generator states
     (``rng.*``), and in the metadata, as JSON, the epoch, history, early-stopping
-    counters, the run identity and the optimizer's non-tensor settings.
+    counters, the run identity, the optimizer's non-tensor settings and the CPU thread
+    count.
 ``best.safetensors``
     Model weights of the epoch with the lowest validation loss.
 
@@ -47,12 +48,14 @@ class Checkpoint:
     optimizer_state: dict | None = None
     rng_state: dict[str, torch.Tensor] = field(default_factory=dict)
     finished: bool = False
+    threads: int | None = None
 
 
 def save_checkpoint(directory: Path, checkpoint: Checkpoint) -> Path:
     """Write `checkpoint` to ``directory/last.safetensors`` atomically and return the path."""
-    tensors = {f"model.{k}": v.detach().contiguous() for k, v in checkpoint.model_state.items()}
-    tensors.update({f"rng.{k}": v.contiguous() for k, v in checkpoint.rng_state.items()})
+    tensors = {f"model.{k}": v.detach().cpu().contiguous()
+               for k, v in checkpoint.model_state.items()}
+    tensors.update({f"rng.{k}": v.cpu().contiguous() for k, v in checkpoint.rng_state.items()})
     optimizer_json = None
     if checkpoint.optimizer_state is not None:
         optimizer_tensors, optimizer_json = split_optimizer_state(checkpoint.optimizer_state)
@@ -67,6 +70,7 @@ def save_checkpoint(directory: Path, checkpoint: Checkpoint) -> Path:
         "train_config": checkpoint.train_config,
         "optimizer": optimizer_json,
         "finished": checkpoint.finished,
+        "threads": checkpoint.threads,
     }
     metadata = {"format": CHECKPOINT_FORMAT, "state": json.dumps(state)}
     path = directory / LAST_FILE
@@ -77,7 +81,7 @@ def save_checkpoint(directory: Path, checkpoint: Checkpoint) -> Path:
 def save_best_weights(directory: Path, model_state: dict[str, torch.Tensor], epoch: int,
                       loss: float) -> None:
     """Write the best epoch's model weights to ``directory/best.safetensors`` atomically."""
-    tensors = {k: v.detach().contiguous() for k, v in model_state.items()}
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model_state.items()}
     metadata = {"format": CHECKPOINT_FORMAT, "epoch": str(epoch), "loss": repr(loss)}
     save_tensors_atomic(tensors, directory / BEST_FILE, metadata)
 
@@ -110,6 +114,7 @@ def load_checkpoint(directory: Path) -> Checkpoint | None:
         optimizer_state=optimizer_state,
         rng_state=strip_prefix(tensors, "rng."),
         finished=state["finished"],
+        threads=state.get("threads"),
     )
 
 
@@ -145,7 +150,7 @@ def split_optimizer_state(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
         scalars[str(index)] = {}
         for key, value in values.items():
             if isinstance(value, torch.Tensor):
-                tensors[f"optimizer.{index}.{key}"] = value.contiguous()
+                tensors[f"optimizer.{index}.{key}"] = value.cpu().contiguous()
             else:
                 scalars[str(index)][key] = value
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,16 +30,24 @@ from latentspace.training.checkpoint import (
     save_best_weights,
     save_checkpoint,
 )
+from latentspace.training.hardware import (
+    PRECISIONS,
+    TrainingStep,
+    available_cpus,
+    choose_threads,
+    make_optimizer,
+    precision_name,
+    recheck_threads,
+    resolve_device,
+    resolve_precision,
+    torch_threads,
+)
 
 logger = logging.getLogger(__name__)
 
-# Below this many multiply-adds per optimizer step, training uses one CPU thread.
-# NOTE: an estimate from step timings of the dense and convolutional models on a 2-CPU
-# machine, not a tuned value; set TrainConfig.num_threads to override it.
-SMALL_STEP_MACS = 200_000_000
-
 # Settings that change the result of the remaining epochs when changed between resumes.
-RESULT_SETTINGS = ("batch_size", "learning_rate", "weight_decay", "grad_clip", "seed")
+RESULT_SETTINGS = ("batch_size", "learning_rate", "weight_decay", "grad_clip", "seed",
+                   "precision")
 
 
 @dataclass
@@ -66,12 +73,23 @@ class TrainConfig:
         Maximum L2 norm of the gradient of all parameters; None disables clipping. Adam
         rescales steps anyway, so clipping mostly guards against rare huge gradients.
     seed : int, default 0
-        Seed for shuffling and for VAE sampling. The same seed, data, model and thread
-        count give the same weights on CPU.
+        Seed for shuffling and for VAE sampling. The same seed, data, model, precision
+        and thread count give the same weights on CPU.
     num_threads : int or None, default None
-        Torch CPU threads during training. None picks one thread for small models (where
-        threads cost more than they save) and otherwise torch's default, capped at one
-        less than the number of CPUs this process may run on.
+        Torch CPU threads during training. None gives small models one thread and times
+        a few steps of larger ones to pick between one thread and all CPUs, timing them
+        again after an epoch that ran far slower (other programs using the CPUs). A
+        resumed run keeps the count it started with. Set it for bitwise-repeatable runs
+        of convolutional models, whose gradients can differ in the last bits between
+        thread counts.
+    device : str, default "auto"
+        Where to train: ``cpu``, ``cuda``, ``cuda:N``, or ``auto`` for the first CUDA GPU
+        when torch detects one and the CPU otherwise. The model is back on the CPU when
+        training ends.
+    precision : str, default "auto"
+        ``fp32``, or ``bf16`` for bfloat16 mixed precision (weights and optimizer stay
+        float32). ``auto`` is ``bf16`` on CUDA GPUs that support it and ``fp32``
+        otherwise.
     eval_batch_size : int, default 1024
         Samples per forward pass when computing validation loss; affects speed only.
     kl_warmup_epochs : int, default 20
@@ -91,6 +109,8 @@ class TrainConfig:
     grad_clip: float | None = 1.0
     seed: int = 0
     num_threads: int | None = None
+    device: str = "auto"
+    precision: str = "auto"
     eval_batch_size: int = 1024
     kl_warmup_epochs: int = 20
 
@@ -104,6 +124,14 @@ class TrainConfig:
             check_int("patience", self.patience, 1, fix="Use None to disable early stopping.")
         if self.num_threads is not None:
             check_int("num_threads", self.num_threads, 1)
+        if self.precision not in PRECISIONS:
+            raise InvalidParameterError(
+                f"Invalid precision {self.precision!r}; use one of {', '.join(PRECISIONS)}."
+            )
+        if not isinstance(self.device, str):
+            raise InvalidParameterError(
+                f"device must be a string such as 'cpu' or 'cuda', got {self.device!r}."
+            )
         check_positive("learning_rate", self.learning_rate)
         check_positive("weight_decay", self.weight_decay, allow_zero=True)
         check_positive("min_delta", self.min_delta, allow_zero=True)
@@ -129,7 +157,8 @@ class TrainResult:
     ----------
     history : list of dict
         One entry per epoch with ``epoch``, ``train_loss``, ``val_loss``, ``train_recon``,
-        ``val_recon``, ``train_kl``, ``val_kl`` (None where not applicable) and ``seconds``.
+        ``val_recon``, ``train_kl``, ``val_kl`` (None where not applicable), ``seconds``
+        and ``samples_per_s`` (training samples per second of the epoch's training pass).
     best_epoch : int
         Epoch whose weights were loaded into the model at the end.
     best_loss : float
@@ -138,6 +167,9 @@ class TrainResult:
         True when early stopping ended the run before `TrainConfig.epochs`.
     resumed_from_epoch : int or None
         Last complete epoch of the checkpoint this run resumed from.
+    hardware : dict
+        Where the run trained: ``device``, ``precision`` (fp32 or bf16) and ``threads``
+        (torch CPU threads).
     """
 
     history: list[dict]
@@ -145,6 +177,7 @@ class TrainResult:
     best_loss: float
     stopped_early: bool
     resumed_from_epoch: int | None = None
+    hardware: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -159,6 +192,7 @@ class RunState:
     best_state: dict[str, torch.Tensor] | None = None
     stopped_early: bool = False
     resumed_from_epoch: int | None = None
+    threads: int | None = None
 
     def record(self, entry: dict, model: LatentModel, config: TrainConfig) -> bool:
         """Add an epoch's history entry and update the best weights. Returns True if improved."""
@@ -240,40 +274,65 @@ def train(
         raise InvalidParameterError("resume=True needs checkpoint_dir, got None.")
     run_id = run_identity(model, train_tensor, val_tensor, identity)
 
-    threads = choose_threads(model, train_tensor, config)
-    with torch_threads(threads), torch.random.fork_rng(devices=[]):
-        if not model.trainable:
+    if not model.trainable:
+        threads = config.num_threads or torch.get_num_threads()
+        with torch_threads(threads):
             return fit_closed_form(model, train_tensor, val_tensor, config, directory, run_id)
-        return run_training(model, train_tensor, val_tensor, config, directory, resume, run_id,
-                            progress, callbacks)
+    device = resolve_device(config.device)
+    rng_devices = [device] if device.type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=rng_devices):
+            return run_training(model, train_tensor.to(device), to_device(val_tensor, device),
+                                config, directory, resume, run_id, progress, callbacks)
+    finally:
+        model.to("cpu")
+
+
+def to_device(x: torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+    """Move `x` to `device`, passing None through."""
+    return None if x is None else x.to(device)
 
 
 def run_training(model, x_train, x_val, config, directory, resume, run_id, progress,
                  callbacks) -> TrainResult:
-    """Run the epochs of `train` for a gradient-trained model."""
+    """Run the epochs of `train` for a gradient-trained model, on `x_train`'s device."""
+    model.to(x_train.device)
     torch.manual_seed(config.seed)
     shuffle = torch.Generator().manual_seed(config.seed)
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-    )
+    optimizer = make_optimizer(model, config.learning_rate, config.weight_decay)
+    step = TrainingStep(model, optimizer, resolve_precision(config.precision, x_train.device),
+                        config.grad_clip)
     run = start_or_resume(model, optimizer, shuffle, directory, resume, run_id, config)
     sanity_check(model, x_train, config.batch_size)
+    max_threads = min(torch.get_num_threads(), available_cpus())
+    run.threads, timed_step_s = pick_threads(step, x_train, config, run.threads)
+    hardware = {"device": str(x_train.device), "precision": precision_name(step.autocast_dtype),
+                "threads": run.threads}
+    logger.info("Training on %s, %s, %d CPU thread(s).", *hardware.values())
 
     n_batches = math.ceil(len(x_train) / config.batch_size)
     bar = TrainingProgress(progress, config.epochs, n_batches, start_epoch=run.epoch)
-    with bar, keep_best_on_error(model, run, directory):
+    with torch_threads(run.threads), bar, keep_best_on_error(model, run, directory):
         while run.epoch < config.epochs and not run.stopped_early:
             epoch = run.epoch + 1
             started = time.perf_counter()
-            train_losses = train_epoch(model, optimizer, x_train, shuffle, config, epoch, bar,
-                                       directory, run)
+            train_losses = train_epoch(step, x_train, shuffle, config, epoch, bar, directory,
+                                       run)
+            train_seconds = time.perf_counter() - started
+            if timed_step_s is not None:
+                run.threads, timed_step_s = recheck_threads(
+                    step, x_train, config.batch_size, run.threads, timed_step_s,
+                    train_seconds / n_batches, max_threads)
+                torch.set_num_threads(run.threads)
+                hardware["threads"] = run.threads
 
             # Evaluate, record, checkpoint.
             val_losses = evaluate(model, x_val, config.eval_batch_size)
             if val_losses is not None and not math.isfinite(val_losses["loss"]):
                 raise non_finite_error(val_losses["loss"], f"epoch {epoch}, validation",
                                        config, directory, run)
-            entry = history_entry(epoch, train_losses, val_losses, time.perf_counter() - started)
+            entry = history_entry(epoch, train_losses, val_losses, time.perf_counter() - started,
+                                  samples_per_s=len(x_train) / train_seconds)
             if run.record(entry, model, config) and directory is not None:
                 save_best_weights(directory, run.best_state, epoch, run.best_loss)
             if directory is not None:
@@ -293,30 +352,57 @@ def run_training(model, x_train, x_val, config, directory, resume, run_id, progr
     model.load_state_dict(run.best_state)
     model.eval()
     return TrainResult(run.history, run.best_epoch, run.best_loss, run.stopped_early,
-                       run.resumed_from_epoch)
+                       run.resumed_from_epoch, hardware)
 
 
-def train_epoch(model, optimizer, x_train, shuffle, config, epoch, bar, directory, run):
+def pick_threads(step: TrainingStep, x_train: torch.Tensor, config: TrainConfig,
+                 previous: int | None) -> tuple[int, float | None]:
+    """Return the CPU threads to train with: the setting, the resumed run's, or the fastest.
+
+    The second value is the timed seconds per step, or None when nothing was timed.
+    """
+    if config.num_threads is not None:
+        warn_thread_setting(config.num_threads, previous)
+        return config.num_threads, None
+    if previous is not None:  # the same count keeps a resumed run identical to an unbroken one
+        return previous, None
+    if x_train.device.type != "cpu":
+        return torch.get_num_threads(), None
+    return choose_threads(step, x_train, config.batch_size)
+
+
+def warn_thread_setting(num_threads: int, previous: int | None) -> None:
+    """Log a warning for a thread count above the CPU count or unlike the resumed run's."""
+    cpus = available_cpus()
+    if num_threads > cpus:
+        logger.warning(
+            "Training with %d CPU threads on %d CPU(s): threads beyond the CPU count take "
+            "turns on the same CPUs and slow training down.", num_threads, cpus)
+    if previous is not None and previous != num_threads:
+        logger.warning(
+            "Resuming with %d CPU thread(s) where the run started with %d. Convolutional "
+            "models can then differ in the last bits from an uninterrupted run.",
+            num_threads, previous)
+
+
+def train_epoch(step, x_train, shuffle, config, epoch, bar, directory, run):
     """Run one pass over shuffled `x_train`, returning the sample-weighted mean losses."""
+    model = step.model
     model.train()
     if model.is_variational:
         model.kl_weight = kl_warmup_weight(epoch, config.kl_warmup_epochs)
-    order = torch.randperm(len(x_train), generator=shuffle)
+    order = torch.randperm(len(x_train), generator=shuffle).to(x_train.device)
     n_batches = math.ceil(len(x_train) / config.batch_size)
     totals: dict[str, float] = {}
     for batch, start in enumerate(range(0, len(x_train), config.batch_size), start=1):
         x = x_train[order[start : start + config.batch_size]]  # (B, *input_shape)
 
-        losses = model.loss(x)  # forward
+        losses = step.forward(x)
         loss_value = losses["loss"].item()
         if not math.isfinite(loss_value):
             raise non_finite_error(loss_value, f"epoch {epoch}, batch {batch} of {n_batches}",
                                    config, directory, run)
-        optimizer.zero_grad(set_to_none=True)
-        losses["loss"].backward()  # backward
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)  # clip
-        optimizer.step()  # step
+        step.update(losses["loss"])  # backward, clip, Adam
 
         for name, value in losses.items():  # log
             totals[name] = totals.get(name, 0.0) + value.item() * len(x)
@@ -347,7 +433,8 @@ def evaluate(model: LatentModel, x: torch.Tensor | None, batch_size: int) -> dic
     return {name: total / len(x) for name, total in totals.items()}
 
 
-def history_entry(epoch: int, train: dict, val: dict | None, seconds: float) -> dict:
+def history_entry(epoch: int, train: dict, val: dict | None, seconds: float,
+                  samples_per_s: float | None = None) -> dict:
     """Build one history entry; missing parts (no KL, no validation set) are None."""
     val = val or {}
     return {
@@ -359,6 +446,7 @@ def history_entry(epoch: int, train: dict, val: dict | None, seconds: float) -> 
         "train_kl": train.get("kl"),
         "val_kl": val.get("kl"),
         "seconds": seconds,
+        "samples_per_s": samples_per_s,
     }
 
 
@@ -446,6 +534,9 @@ def start_or_resume(model, optimizer, shuffle, directory, resume, run_id, config
     optimizer.load_state_dict(checkpoint.optimizer_state)
     torch.set_rng_state(checkpoint.rng_state["torch"])
     shuffle.set_state(checkpoint.rng_state["shuffle"])
+    device = next(model.parameters()).device
+    if device.type == "cuda" and "cuda" in checkpoint.rng_state:
+        torch.cuda.set_rng_state(checkpoint.rng_state["cuda"], device)
     logger.info("Resuming from %s after epoch %d.", directory / LAST_FILE, checkpoint.epoch)
     return RunState(
         epoch=checkpoint.epoch,
@@ -456,6 +547,7 @@ def start_or_resume(model, optimizer, shuffle, directory, resume, run_id, config
         best_state=load_best_weights(directory),
         stopped_early=checkpoint.finished,
         resumed_from_epoch=checkpoint.epoch,
+        threads=checkpoint.threads,
     )
 
 
@@ -473,6 +565,10 @@ def warn_changed_settings(saved: dict, config: TrainConfig) -> None:
 
 def make_checkpoint(run, model, optimizer, shuffle, run_id, config) -> Checkpoint:
     """Collect the current state of a run into a `Checkpoint`."""
+    rng_state = {"torch": torch.get_rng_state(), "shuffle": shuffle.get_state()}
+    device = next(model.parameters()).device
+    if device.type == "cuda":
+        rng_state["cuda"] = torch.cuda.get_rng_state(device)
     return Checkpoint(
         epoch=run.epoch,
         history=run.history,
@@ -483,13 +579,20 @@ def make_checkpoint(run, model, optimizer, shuffle, run_id, config) -> Checkpoin
         train_config=asdict(config),
         model_state=model.state_dict(),
         optimizer_state=optimizer.state_dict(),
-        rng_state={"torch": torch.get_rng_state(), "shuffle": shuffle.get_state()},
+        rng_state=rng_state,
         finished=run.stopped_early,
+        threads=run.threads,
     )
 
 
 def fit_closed_form(model, x_train, x_val, config, directory, run_id) -> TrainResult:
-    """Fit a model without an optimizer (PCA) and record it as a single epoch."""
+    """Fit a model without an optimizer (PCA) and record it as a single epoch.
+
+    The fit runs on the CPU in float32 whatever `config.device` and `config.precision` say.
+    """
+    if config.precision == "bf16" or config.device not in ("auto", "cpu"):
+        logger.info("%s is fitted in closed form on the CPU in float32; the device and "
+                    "precision settings apply only to trained models.", model.name)
     started = time.perf_counter()
     model.fit_closed_form(x_train)
     train_losses = evaluate(model, x_train, config.eval_batch_size)
@@ -506,7 +609,8 @@ def fit_closed_form(model, x_train, x_val, config, directory, run_id) -> TrainRe
         )
         save_checkpoint(directory, checkpoint)
     logger.info("Fitted %s in closed form: %s", model.name, format_losses(entry))
-    return TrainResult(run.history, 1, run.best_loss, stopped_early=False)
+    hardware = {"device": "cpu", "precision": "fp32", "threads": torch.get_num_threads()}
+    return TrainResult(run.history, 1, run.best_loss, stopped_early=False, hardware=hardware)
 
 
 def as_tensor(model: LatentModel, x: np.ndarray, name: str) -> torch.Tensor:
@@ -540,58 +644,6 @@ def run_identity(model, x_train, x_val, extra: dict | None) -> dict:
     identity.update(extra or {})
     return identity
 
-
-def choose_threads(model: LatentModel, x_train: torch.Tensor, config: TrainConfig) -> int:
-    """Return the torch CPU thread count for training: `config.num_threads` if set.
-
-    Otherwise small models get one thread, because below `SMALL_STEP_MACS` multiply-adds
-    per optimizer step the cost of coordinating threads outweighs the work they split.
-    Larger models get torch's default, capped at one less than the CPUs this process may
-    run on: torch's threads wait for each other at every operation, so one busy CPU slows
-    them all down.
-    """
-    if config.num_threads is not None:
-        return config.num_threads
-    if estimate_step_macs(model, x_train[:1], config.batch_size) < SMALL_STEP_MACS:
-        return 1
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    available = available or os.cpu_count() or 1
-    return max(1, min(torch.get_num_threads(), available - 1))
-
-
-@torch.no_grad()
-def estimate_step_macs(model: LatentModel, sample: torch.Tensor, batch_size: int) -> int:
-    """Estimate the multiply-adds of one training step: 3x the forward pass of a batch."""
-    macs = 0
-
-    def count(module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        nonlocal macs
-        if isinstance(module, torch.nn.Linear):
-            macs += output.numel() * module.in_features
-        elif isinstance(module, torch.nn.Conv2d):
-            macs += output.numel() * module.weight[0].numel()
-        elif isinstance(module, torch.nn.ConvTranspose2d):
-            macs += inputs[0].numel() * module.weight[0].numel()
-
-    hooks = [m.register_forward_hook(count) for m in model.modules()]
-    try:
-        model.eval()
-        model.loss(sample)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return 3 * macs * batch_size
-
-
-@contextmanager
-def torch_threads(num_threads: int) -> Iterator[None]:
-    """Set torch's CPU thread count for the duration of training, then restore it."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(num_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 class TrainingProgress:
     """Progress bar over the batches of the remaining epochs, showing the current losses."""
