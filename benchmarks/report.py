@@ -113,7 +113,7 @@ def _targets(results: dict) -> str:
         lines.append(f"| Training throughput ({row['model']}) >= 1.5x plain PyTorch | "
                      f"{row['ratio']:.2f}x | {_check(row['ratio'] >= 1.5)} |")
     for row in _training_ratios(sections.get("training", {}), "latentspace-bf16"):
-        lines.append(f"| (with `--precision bf16`, not the default on CPU) | "
+        lines.append(f"| ({row['model']} with `--precision bf16`, not the default on CPU) | "
                      f"{row['ratio']:.2f}x | {_check(row['ratio'] >= 1.5)} |")
     for row in sections.get("queries", {}).get("rows", []):
         if row.get("ok"):
