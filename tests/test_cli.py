@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 COMMANDS = ("demo", "train", "project", "figures", "report", "info", "serve")
@@ -87,6 +88,37 @@ def test_bad_training_option_keeps_old_run(tmp_path, args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert (out / "run.json").read_text() == "{}"
+
+
+def test_feature_columns_pick_table_columns(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = ["a,b,c,d,label"] + [",".join(f"{v:.4f}" for v in rng.normal(size=4)) + f",k{i % 3}"
+                                for i in range(60)]
+    (tmp_path / "table.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    result = run_cli("train", "--data", str(tmp_path / "table.csv"), "--label-column", "label",
+                     "--feature-columns", "a, c,d", "--model", "pca", "--latent-dim", "2",
+                     "--projections", "pca-2d", "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    record = json.loads((out / "run.json").read_text())
+    assert record["data"]["sample_shape"] == [3]
+
+
+def test_file_column_names_missing_column(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels.csv").write_text("file,label\na.png,x\n")
+    result = run_cli("train", "--data", str(tmp_path / "images"), "--labels-csv",
+                     str(tmp_path / "labels.csv"), "--file-column", "picture",
+                     "--out", str(tmp_path / "run"), "--no-progress")
+    assert result.returncode == 2
+    assert "looked for picture" in result.stderr
+
+
+def test_empty_feature_columns_rejected(tmp_path):
+    result = run_cli("train", "--feature-columns", " , ", "--out", str(tmp_path / "run"),
+                     "--no-progress")
+    assert result.returncode == 2
+    assert "Invalid --feature-columns ' , '" in result.stderr
 
 
 def test_out_checked_before_training(tmp_path):

@@ -144,7 +144,8 @@ def test_npz_with_key_labels_ids_and_metadata(tmp_path):
 def test_npz_needs_key_when_ambiguous(tmp_path):
     np.savez(tmp_path / "two.npz", a=np.ones((3, 2)), b=np.zeros((3, 2)))
 
-    with pytest.raises(DataError, match=r"contains 2 arrays \(a, b\); pass key="):
+    pattern = r"contains 2 arrays \(a, b\)\. Name the sample array with --key"
+    with pytest.raises(DataError, match=pattern):
         load_table(tmp_path / "two.npz")
     with pytest.raises(DataError, match="key 'c' is not an array in the archive"):
         load_table(tmp_path / "two.npz", key="c")
@@ -323,7 +324,8 @@ def test_csv_cp1252_detected_with_notice(tmp_path, caplog):
 
     assert data.label_text().tolist() == ["café €", "b"]
     assert data.info["encoding"] == "cp1252"
-    assert "not valid UTF-8 (byte 0xe9 at line 2, byte offset 13); read it as cp1252" in caplog.text
+    notice = "not valid UTF-8 (byte 0xe9 at line 2, byte offset 13), so it was read as cp1252"
+    assert notice in caplog.text
 
 
 def test_csv_latin1_fallback(tmp_path, caplog):
@@ -348,7 +350,7 @@ def test_csv_utf16_without_bom_rejected(tmp_path):
     (tmp_path / "nobom.csv").write_bytes(ENCODED_TEXT.encode("utf-16-le"))
 
     with pytest.raises(DataError, match="NUL byte at line 1, byte offset 1 .* "
-                                        "encoding='utf-16-le'"):
+                                        "--encoding utf-16-le"):
         load_table(tmp_path / "nobom.csv")
 
     data = load_table(tmp_path / "nobom.csv", encoding="utf-16-le", label_column="label")

@@ -74,16 +74,19 @@ def _user_errors(command):
     return wrapper
 
 
-DATA_OPTION_NAMES = ("channels", "image_size", "fit", "labels_csv", "key", "label_column",
-                     "id_column", "encoding", "drop_invalid", "skip_bad", "standardize")
+DATA_OPTION_NAMES = ("channels", "image_size", "fit", "labels_csv", "file_column", "key",
+                     "label_column", "id_column", "feature_columns", "encoding",
+                     "drop_invalid", "skip_bad", "standardize")
 
 
 def _job_options(**values):
-    from latentspace.pipeline import JobOptions, parse_image_size
+    from latentspace.pipeline import JobOptions, parse_column_list, parse_image_size
 
     projections = tuple(p for p in values.pop("projections").split(",") if p.strip())
     data_options = {key: values.pop(key) for key in DATA_OPTION_NAMES}
     data_options["image_size"] = parse_image_size(data_options["image_size"])
+    if data_options["feature_columns"] is not None:
+        data_options["feature_columns"] = parse_column_list(data_options["feature_columns"])
     for column in ("label_column", "id_column"):
         # Arrays have no column names, so a number picks a column by position.
         if data_options[column] is not None and data_options[column].isdigit():
@@ -148,10 +151,16 @@ def train(
         "image), crop (centre crop) or stretch.")] = None,
     labels_csv: Annotated[Path | None, typer.Option(
         help="CSV of file names and labels, for a flat image folder.")] = None,
+    file_column: Annotated[str | None, typer.Option(
+        help="Column of --labels-csv holding the image file names. Default: the first of "
+        "file, filename, file_name, path, image, image_path.")] = None,
     key: Annotated[str | None, typer.Option(help="Array name inside an .npz file.")] = None,
     label_column: Annotated[str | None, typer.Option(
         help="Table column holding the labels; a number picks an array column.")] = None,
     id_column: Annotated[str | None, typer.Option(help="Table column holding ids.")] = None,
+    feature_columns: Annotated[str | None, typer.Option(
+        help="Comma-separated table columns to learn from. Default: every numeric column "
+        "except the label and id columns.")] = None,
     encoding: Annotated[str | None, typer.Option(
         help="Text encoding of a CSV file; detected when not given.")] = None,
     standardize: Annotated[bool, typer.Option(

@@ -102,6 +102,17 @@ def clear_run_dir(out: Path) -> None:
     logger.info("Removed the previous run in %s (--overwrite)", out)
 
 
+def parse_column_list(text: str) -> list[str]:
+    """Parse ``--feature-columns`` as comma-separated column names."""
+    columns = [name.strip() for name in text.split(",") if name.strip()]
+    if not columns:
+        raise InvalidParameterError(
+            f"Invalid --feature-columns {text!r}; give column names separated by commas, "
+            "for example height,weight."
+        )
+    return columns
+
+
 def parse_image_size(text: str | None) -> int | tuple[int, int] | None:
     """Parse ``--image-size`` as one number (square) or ``HEIGHTxWIDTH``."""
     if text is None:

@@ -237,11 +237,13 @@ def _list_from_csv(root: Path, csv_path: Path, file_column, label_column) -> Ima
         looked_for = file_column or ", ".join(FILE_COLUMN_NAMES)
         raise DataError(
             f"{csv_path}: no file column found (looked for {looked_for}). Columns: "
-            f"{', '.join(columns)}. Pass file_column=... naming the column of file paths."
+            f"{', '.join(columns)}. Name the column of file paths with --file-column "
+            "(file_column in Python)."
         )
     if label_column not in columns:
         raise DataError(f"{csv_path}: label column {label_column!r} not found. Columns: "
-                        f"{', '.join(columns)}. Pass label_column=... naming it.")
+                        f"{', '.join(columns)}. Name the label column with --label-column "
+                        "(label_column in Python).")
 
     files = [str(f) for f in table[file_column].to_pylist()]
     repeated = sorted(f for f, n in Counter(files).items() if n > 1)

@@ -164,7 +164,8 @@ def table_to_dataset(
     if not feature_columns:
         raise DataError(
             f"{source} has no numeric feature columns. Columns: {_describe(table)}. "
-            "Give numeric columns, or name them with feature_columns."
+            "Give numeric columns, or name them with --feature-columns (feature_columns in "
+            "Python)."
         )
     x = np.column_stack([_numeric_column(table, c, source) for c in feature_columns])
 
@@ -218,7 +219,7 @@ def _numeric_column(table: pa.Table, column: str, source: str) -> np.ndarray:
             raise DataError(
                 f"{source}: feature column {column!r} contains {cell!r} at data row {row} "
                 "(counted from 0), which is not a number. Fix that cell, or leave the "
-                "column out of feature_columns."
+                "column out of --feature-columns (feature_columns in Python)."
             ) from None
     return numbers
 
@@ -236,8 +237,8 @@ def _reject_mostly_numeric_text(table: pa.Table, source: str, reserved: set) -> 
             examples = ", ".join(f"{cell!r} (data row {row})" for row, cell in bad[:5])
             raise DataError(
                 f"{source}: column {column!r} is numeric except for {len(bad)} cells: "
-                f"{examples}. Fix those cells, or pass feature_columns to choose the "
-                "features (the column is then kept as metadata)."
+                f"{examples}. Fix those cells, or choose the features with --feature-columns "
+                "(feature_columns in Python); the column is then kept as metadata."
             )
 
 
@@ -316,8 +317,9 @@ def _read_npz(archive, path, key, label_column, id_column) -> dict[str, np.ndarr
         candidates = [n for n in names if n not in (label_column, id_column)]
         if len(candidates) != 1:
             raise DataError(
-                f"{path} contains {len(candidates)} arrays ({', '.join(names)}); pass key=... "
-                "(--key) to name the sample array, and label_column=... for the labels."
+                f"{path} contains {len(candidates)} arrays ({', '.join(names)}). Name the "
+                "sample array with --key and the labels with --label-column (key and "
+                "label_column in Python)."
             )
         key = candidates[0]
 
@@ -406,8 +408,8 @@ def _check_numeric_dtype(array: np.ndarray, source: str) -> None:
 
 def _split_label_column(array: np.ndarray, index: int, source: str):
     if array.ndim != 2 or not -array.shape[1] <= index < array.shape[1]:
-        raise DataError(f"{source}: label_column={index} needs a 2-D array with that column; "
-                        f"the array has shape {array.shape}.")
+        raise DataError(f"{source}: label column {index} needs a 2-D array with that column, "
+                        f"but the array has shape {array.shape}.")
     labels = array[:, index]
     return np.delete(array, index, axis=1), labels
 

@@ -66,8 +66,9 @@ def decode_text(raw: bytes, path: Path, encoding: str | None = None) -> tuple[st
     if nul >= 0:
         raise DataError(
             f"{path} contains a NUL byte at {describe_offset(raw, nul)} and has no byte-order "
-            "mark, so it is a binary file or UTF-16/UTF-32 text. Save it as UTF-8, or pass "
-            "the encoding it was saved in, for example encoding='utf-16-le'."
+            "mark, so it is a binary file or UTF-16/UTF-32 text. Save it as UTF-8, or give "
+            "the encoding it was saved in, for example --encoding utf-16-le "
+            "(encoding='utf-16-le' in Python)."
         )
     try:
         return raw.decode("utf-8"), "utf-8"
@@ -79,8 +80,8 @@ def decode_text(raw: bytes, path: Path, encoding: str | None = None) -> tuple[st
         except UnicodeDecodeError:
             continue
         logger.warning(
-            "%s is not valid UTF-8 (byte 0x%02x at %s); read it as %s. Pass encoding=... "
-            "if the text looks wrong.",
+            "%s is not valid UTF-8 (byte 0x%02x at %s), so it was read as %s. If the text "
+            "looks wrong, give its encoding with --encoding (encoding in Python).",
             path, raw[first_error.start], describe_offset(raw, first_error.start), fallback,
         )
         return text, fallback
@@ -99,8 +100,9 @@ def _decode_strict(raw: bytes, encoding: str, path: Path) -> str:
         bad = raw[error.start : error.start + 4]
         raise DataError(
             f"{path} is not valid {encoding}: bytes {bad!r} at {describe_offset(raw, error.start)} "
-            f"cannot be decoded ({error.reason}). Pass the encoding the file was saved in, "
-            "for example encoding='cp1252', or save the file as UTF-8."
+            f"cannot be decoded ({error.reason}). Give the encoding the file was saved in, "
+            "for example --encoding cp1252 (encoding='cp1252' in Python), or save the file "
+            "as UTF-8."
         ) from error
 
 
