@@ -112,3 +112,56 @@ def test_n_samples_takes_seeded_subset_of_files(tmp_path):
     assert len(first) == 5
     assert list(first.ids) == sorted(first.ids, key=int)
     assert first.info["subset"] == {"n_samples": 5, "seed": 3}
+
+
+def make_flat_folder(root, n=6):
+    root.mkdir(parents=True)
+    for index in range(n):
+        Image.fromarray(np.full((6, 6), 30 * index, dtype=np.uint8)).save(root / f"{index}.png")
+    return "file,label\n" + "".join(f"{i}.png,{'ab'[i % 2]}\n" for i in range(n))
+
+
+def test_relative_folder_finds_its_labels_csv(tmp_path, monkeypatch):
+    rows = make_flat_folder(tmp_path / "imgs")
+    (tmp_path / "imgs" / "labels.csv").write_text(rows)
+    monkeypatch.chdir(tmp_path)
+
+    data = load_data("imgs", cache=False, progress=False)
+
+    assert data.label_text().tolist() == ["a", "b", "a", "b", "a", "b"]
+
+
+@pytest.mark.parametrize("where", ["working folder", "image folder"])
+def test_relative_labels_csv_found(tmp_path, monkeypatch, where):
+    rows = make_flat_folder(tmp_path / "imgs")
+    csv = tmp_path / "pics.csv" if where == "working folder" else tmp_path / "imgs" / "pics.csv"
+    csv.write_text(rows)
+    monkeypatch.chdir(tmp_path)
+
+    data = load_data("./imgs", labels_csv="pics.csv", cache=False, progress=False)
+
+    assert len(data) == 6
+    assert data.label_text()[1] == "b"
+    recorded = data.info["source"]["options"]["labels_csv"]
+    if where == "image folder":
+        assert recorded == "pics.csv"  # relative to the folder, so a moved folder still works
+    else:
+        assert recorded == str(csv)
+
+
+def test_missing_labels_csv_says_where_it_looked(tmp_path, monkeypatch):
+    make_flat_folder(tmp_path / "imgs")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match="looked up from the working folder first"):
+        load_data("imgs", labels_csv="nowhere.csv", cache=False, progress=False)
+
+
+def test_images_missing_from_csv_are_logged(tmp_path, caplog):
+    rows = make_flat_folder(tmp_path / "imgs")
+    (tmp_path / "imgs" / "labels.csv").write_text("\n".join(rows.splitlines()[:5]) + "\n")
+
+    data = load_data(str(tmp_path / "imgs"), cache=False, progress=False)
+
+    assert len(data) == 4
+    assert "2 images in" in caplog.text
+    assert "are left out, for example 4.png, 5.png" in caplog.text

@@ -252,7 +252,8 @@ def test_csv_without_numeric_columns_rejected(tmp_path):
 def test_csv_unknown_label_column_rejected(tmp_path):
     (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n")
 
-    with pytest.raises(DataError, match=r"label_column 'y' not found. Columns: a \(int64\), b"):
+    pattern = r"label column 'y' \(--label-column\) not found. Columns: a \(int64\), b"
+    with pytest.raises(DataError, match=pattern):
         load_table(tmp_path / "t.csv", label_column="y")
 
 
@@ -445,3 +446,33 @@ def test_embeddings_must_be_vectors(tmp_path):
 
     with pytest.raises(DataError, match="embeddings must be a 2-D array"):
         load_embeddings(tmp_path / "cube.npy")
+
+
+@pytest.mark.parametrize(("features", "message"), [
+    (["a", "a"], r"--feature-columns names 'a' more than once"),
+    (["a", "y"], r"column 'y' is the label column and cannot also be a feature"),
+])
+def test_feature_columns_checked(tmp_path, features, message):
+    (tmp_path / "t.csv").write_text("a,b,y\n1,2,3\n4,5,6\n7,8,9\n")
+    with pytest.raises(DataError, match=message):
+        load_table(tmp_path / "t.csv", label_column="y", feature_columns=features)
+
+
+def test_utf16_big_endian_hint(tmp_path):
+    (tmp_path / "be.csv").write_bytes("a,b\n1,2\n".encode("utf-16-be"))
+    with pytest.raises(DataError, match="probably --encoding utf-16-be"):
+        load_table(tmp_path / "be.csv")
+
+
+@pytest.mark.parametrize("delimiter", [";", "\\t"])
+def test_explicit_delimiter(tmp_path, delimiter):
+    separator = "\t" if delimiter == "\\t" else delimiter
+    (tmp_path / "t.csv").write_text(f"a{separator}b\n1{separator}2\n3{separator}4\n")
+    data = load_table(tmp_path / "t.csv", delimiter=delimiter, standardize_features=False)
+    assert data.x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_long_delimiter_rejected(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(InvalidParameterError, match="Invalid delimiter ';;'; give one character"):
+        load_table(tmp_path / "t.csv", delimiter=";;")

@@ -110,8 +110,11 @@ def test_recheck_threads_after_slow_epoch(digits, monkeypatch):
     model = build_model("ae", (1, 8, 8), 2, seed=0)
     step = TrainingStep(model, make_optimizer(model, 1e-3, 0.0))
     x = torch.from_numpy(digits[0])
-    assert hardware.recheck_threads(step, x, 64, 2, 0.001, 0.002, 2) == (2, 0.001)
-    assert hardware.recheck_threads(step, x, 64, 2, 0.001, 0.1, 2) == (1, 0.002)
+    n_batches = 4  # 256 samples in batches of 64
+    assert hardware.recheck_threads(step, x, 64, 2, 0.001, 0.002 * n_batches, 2) == (2, 0.001)
+    assert hardware.recheck_threads(step, x, 64, 2, 0.5, 2.0 * n_batches, 2) == (1, 0.002)
+    # Too short an epoch to compare, however slow its steps.
+    assert hardware.recheck_threads(step, x, 64, 2, 0.001, 0.1 * n_batches, 2) == (2, 0.001)
 
 
 def test_more_threads_than_cpus_warns(digits, caplog, monkeypatch):

@@ -75,7 +75,7 @@ def _user_errors(command):
 
 
 DATA_OPTION_NAMES = ("channels", "image_size", "fit", "labels_csv", "file_column", "key",
-                     "label_column", "id_column", "feature_columns", "encoding",
+                     "label_column", "id_column", "feature_columns", "encoding", "delimiter",
                      "drop_invalid", "skip_bad", "standardize")
 
 
@@ -163,6 +163,9 @@ def train(
         "except the label and id columns.")] = None,
     encoding: Annotated[str | None, typer.Option(
         help="Text encoding of a CSV file; detected when not given.")] = None,
+    delimiter: Annotated[str | None, typer.Option(
+        help="Field delimiter of a CSV file: one character, or \\t for tab. Default: the "
+        "most frequent of comma, semicolon, tab and | in the header line.")] = None,
     standardize: Annotated[bool, typer.Option(
         help="Standardise table features to zero mean and unit variance; decoded rows come "
         "back in the original units.")] = True,

@@ -173,8 +173,8 @@ def list_images(root: Path, labels_csv=None, file_column=None,
     if not root.is_dir():
         raise DataError(f"Image folder not found: {root}.")
     if labels_csv is None and (root / DEFAULT_LABELS_CSV).is_file():
-        labels_csv = root / DEFAULT_LABELS_CSV
-        logger.info("Reading labels from %s", labels_csv)
+        labels_csv = DEFAULT_LABELS_CSV  # relative paths are looked up inside `root`
+        logger.info("Reading labels from %s", root / DEFAULT_LABELS_CSV)
     if labels_csv is not None:
         csv_path = Path(labels_csv).expanduser()
         csv_path = csv_path if csv_path.is_absolute() else root / csv_path
@@ -226,7 +226,10 @@ def _is_image(path: Path, extensions: frozenset[str]) -> bool:
 
 def _list_from_csv(root: Path, csv_path: Path, file_column, label_column) -> ImageListing:
     if not csv_path.is_file():
-        raise DataError(f"Labels CSV not found: {csv_path}.")
+        raise DataError(
+            f"Labels CSV not found: {csv_path}. A relative path is looked up from the working "
+            "folder first, then inside the image folder."
+        )
     text_columns = (label_column, *([file_column] if file_column else FILE_COLUMN_NAMES))
     table, _ = read_csv_table(csv_path, string_columns=text_columns)
     columns = table.column_names
@@ -258,6 +261,8 @@ def _list_from_csv(root: Path, csv_path: Path, file_column, label_column) -> Ima
             "(relative to the image folder) or remove those rows."
         )
 
+    _log_unlisted_images(root, csv_path, set(files))
+
     labels, names = encode_text_labels(table[label_column].to_pylist(),
                                        f"{csv_path}, column {label_column!r}")
     metadata = {
@@ -265,6 +270,21 @@ def _list_from_csv(root: Path, csv_path: Path, file_column, label_column) -> Ima
         for c in columns if c not in (file_column, label_column)
     }
     return ImageListing(root, files, "csv", labels, names, metadata, csv_path)
+
+
+def _log_unlisted_images(root: Path, csv_path: Path, listed: set[str]) -> None:
+    """Log the images under `root` that the labels CSV leaves out, since they go unused."""
+    extensions = imagefiles.readable_extensions()
+    unlisted = sorted(
+        relative for relative in (p.relative_to(root).as_posix() for p in _walk_files(root)
+                                  if _is_image(p, extensions))
+        if relative not in listed
+    )
+    if unlisted:
+        logger.warning(
+            "%d images in %s are not listed in %s and are left out, for example %s.",
+            len(unlisted), root, csv_path.name, ", ".join(unlisted[:5]),
+        )
 
 
 def _cache_description(listing: ImageListing, options: dict) -> dict:

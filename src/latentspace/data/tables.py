@@ -149,10 +149,11 @@ def table_to_dataset(
 ) -> Dataset:
     """Split an Arrow table into features, labels, ids and metadata (see `load_table`)."""
     columns = table.column_names
-    for option, column in (("label_column", label_column), ("id_column", id_column)):
+    for role, column in (("label", label_column), ("id", id_column)):
         if column is not None and column not in columns:
             raise DataError(
-                f"{source}: {option} {column!r} not found. Columns: {_describe(table)}."
+                f"{source}: {role} column {column!r} (--{role}-column) not found. Columns: "
+                f"{_describe(table)}."
             )
     if table.num_rows == 0:
         raise DataError(f"{source} has a header but no data rows; give at least 2 rows.")
@@ -161,6 +162,8 @@ def table_to_dataset(
     if feature_columns is None:
         feature_columns = [c for c in columns if c not in reserved and _is_numeric(table[c])]
         _reject_mostly_numeric_text(table, source, reserved)
+    else:
+        _check_feature_columns(feature_columns, label_column, id_column, source)
     if not feature_columns:
         raise DataError(
             f"{source} has no numeric feature columns. Columns: {_describe(table)}. "
@@ -183,6 +186,23 @@ def table_to_dataset(
         label_names=label_names, ids=ids, metadata=metadata,
         info={"feature_names": list(feature_columns)},
     )
+
+
+def _check_feature_columns(feature_columns: list[str], label_column, id_column,
+                           source: str) -> None:
+    """Raise DataError for a feature column named twice or also used as labels or ids."""
+    repeated = sorted({c for c in feature_columns if feature_columns.count(c) > 1})
+    if repeated:
+        raise DataError(
+            f"{source}: --feature-columns names {', '.join(map(repr, repeated))} more than "
+            "once. Name each feature column once."
+        )
+    for role, column in (("label", label_column), ("id", id_column)):
+        if column is not None and column in feature_columns:
+            raise DataError(
+                f"{source}: column {column!r} is the {role} column and cannot also be a "
+                "feature. Leave it out of --feature-columns."
+            )
 
 
 def _describe(table: pa.Table) -> str:

@@ -64,11 +64,13 @@ def decode_text(raw: bytes, path: Path, encoding: str | None = None) -> tuple[st
             return _decode_strict(raw, name, path), name
     nul = raw.find(b"\x00")
     if nul >= 0:
+        # ASCII text in UTF-16 puts the zero byte second (little-endian) or first (big-endian).
+        guess = "utf-16-le" if nul % 2 == 1 else "utf-16-be"
         raise DataError(
             f"{path} contains a NUL byte at {describe_offset(raw, nul)} and has no byte-order "
             "mark, so it is a binary file or UTF-16/UTF-32 text. Save it as UTF-8, or give "
-            "the encoding it was saved in, for example --encoding utf-16-le "
-            "(encoding='utf-16-le' in Python)."
+            f"the encoding it was saved in, probably --encoding {guess} "
+            f"(encoding='{guess}' in Python)."
         )
     try:
         return raw.decode("utf-8"), "utf-8"
@@ -169,6 +171,13 @@ def read_csv_table(
     text = text.removeprefix("\ufeff")
     if delimiter is None:
         delimiter = choose_delimiter(path, text.split("\n", 1)[0])
+    elif delimiter == "\\t":  # typed as backslash-t on a command line
+        delimiter = "\t"
+    if len(delimiter) != 1:
+        raise InvalidParameterError(
+            f"Invalid delimiter {delimiter!r}; give one character, such as ',' or ';', "
+            "or \\t for tab."
+        )
     convert = pa_csv.ConvertOptions(
         column_types={column: pa.string() for column in string_columns},
         strings_can_be_null=False,
@@ -182,7 +191,8 @@ def read_csv_table(
     except pa.ArrowInvalid as error:
         raise DataError(
             f"Cannot parse CSV file {path}: {error}. The delimiter used was {delimiter!r}; "
-            "check the quoting of that row, or pass delimiter=... if it is wrong."
+            "check the quoting of that row, or give the delimiter with --delimiter "
+            "(delimiter in Python) if it is wrong."
         ) from error
     check_unique_columns(table, path)
     return table, {"encoding": used_encoding, "delimiter": delimiter}

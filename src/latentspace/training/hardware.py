@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import os
 import statistics
 import time
@@ -39,6 +40,8 @@ SLOW_STEP_S = 0.25
 # counts timed again. Epoch steps include data indexing and logging, which the timed steps
 # leave out, so a smaller factor would time again without cause.
 SLOWDOWN_FACTOR = 3.0
+# Epochs shorter than this are not compared: their first steps' set-up costs dominate.
+MIN_COMPARED_EPOCH_S = 1.0
 
 
 class TrainingStep:
@@ -194,14 +197,16 @@ def choose_threads(step: TrainingStep, x_train: torch.Tensor, batch_size: int,
 
 
 def recheck_threads(step: TrainingStep, x_train: torch.Tensor, batch_size: int,
-                    threads: int, timed_step_s: float, epoch_step_s: float,
+                    threads: int, timed_step_s: float, epoch_seconds: float,
                     max_threads: int) -> tuple[int, float]:
     """Time the thread counts again when an epoch ran far slower than the timed steps.
 
     Other programs that start during training can make torch's threads wait for each
     other. Returns the thread count to continue with and its seconds per timed step.
     """
-    if epoch_step_s < SLOWDOWN_FACTOR * timed_step_s:
+    epoch_step_s = epoch_seconds / math.ceil(len(x_train) / batch_size)
+    slow = epoch_step_s >= SLOWDOWN_FACTOR * timed_step_s
+    if epoch_seconds < MIN_COMPARED_EPOCH_S or not slow:
         return threads, timed_step_s
     new_threads, new_step_s = choose_threads(step, x_train, batch_size, max_threads)
     if new_threads != threads:

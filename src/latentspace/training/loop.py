@@ -321,8 +321,8 @@ def run_training(model, x_train, x_val, config, directory, resume, run_id, progr
             train_seconds = time.perf_counter() - started
             if timed_step_s is not None:
                 run.threads, timed_step_s = recheck_threads(
-                    step, x_train, config.batch_size, run.threads, timed_step_s,
-                    train_seconds / n_batches, max_threads)
+                    step, x_train, config.batch_size, run.threads, timed_step_s, train_seconds,
+                    max_threads)
                 torch.set_num_threads(run.threads)
                 hardware["threads"] = run.threads
 
