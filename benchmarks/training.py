@@ -11,7 +11,7 @@ Throughput is training samples per second over the epochs' training passes. For
 latentspace this comes from the history that `train` returns. The wall time of the whole
 `train` call (thread timing, data fingerprint, sanity check) is reported beside it.
 Each loop runs `ROUNDS` times, alternating with the others, and the report uses the
-median; on a shared virtual machine one process can run 30% slower than the next.
+median. On a shared virtual machine one process can run 30% slower than the next.
 
 The step's FLOPs come from `torch.utils.flop_counter.FlopCounterMode` over one
 forward + backward pass. The machine's matmul throughput is the best of several

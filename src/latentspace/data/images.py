@@ -172,13 +172,13 @@ def list_images(root: Path, labels_csv=None, file_column=None,
     """Find the image files under `root` and their labels (see the module docstring)."""
     if not root.is_dir():
         raise DataError(f"Image folder not found: {root}.")
-    if labels_csv is None and (root / DEFAULT_LABELS_CSV).is_file():
-        labels_csv = DEFAULT_LABELS_CSV  # relative paths are looked up inside `root`
-        logger.info("Reading labels from %s", root / DEFAULT_LABELS_CSV)
     if labels_csv is not None:
-        csv_path = Path(labels_csv).expanduser()
+        csv_path = Path(locate_labels_csv(labels_csv, root))
         csv_path = csv_path if csv_path.is_absolute() else root / csv_path
         return _list_from_csv(root, csv_path, file_column, label_column)
+    if (root / DEFAULT_LABELS_CSV).is_file():
+        logger.info("Reading labels from %s", root / DEFAULT_LABELS_CSV)
+        return _list_from_csv(root, root / DEFAULT_LABELS_CSV, file_column, label_column)
     extensions = imagefiles.readable_extensions()
     top_files = [e for e in _visible(root.iterdir()) if e.is_file() and _is_image(e, extensions)]
     folders = sorted(e for e in _visible(root.iterdir()) if e.is_dir())
@@ -206,6 +206,21 @@ def list_images(root: Path, labels_csv=None, file_column=None,
             f"include .png, .jpg, .bmp, .gif, .tif and .webp ({len(extensions)} in all)."
         )
     return ImageListing(root, sorted(p.name for p in top_files), "flat")
+
+
+def locate_labels_csv(labels_csv: str | Path, folder: Path) -> str:
+    """Return the path of an image folder's labels CSV, relative to `folder` when inside it.
+
+    A relative path that exists from the working folder is used from there, and any other
+    relative path is looked up inside `folder`. A path relative to `folder` still finds the
+    CSV after the folder moves (``--data PATH``).
+    """
+    path = Path(labels_csv).expanduser()
+    if not path.is_absolute() and path.is_file():
+        path = path.resolve()
+    if path.is_absolute() and path.is_relative_to(folder.resolve()):
+        return path.relative_to(folder.resolve()).as_posix()
+    return str(path)
 
 
 def _visible(entries) -> list[Path]:
@@ -261,7 +276,7 @@ def _list_from_csv(root: Path, csv_path: Path, file_column, label_column) -> Ima
             "(relative to the image folder) or remove those rows."
         )
 
-    _log_unlisted_images(root, csv_path, set(files))
+    _log_unlisted_images(root, csv_path, {Path(f).as_posix() for f in files})
 
     labels, names = encode_text_labels(table[label_column].to_pylist(),
                                        f"{csv_path}, column {label_column!r}")

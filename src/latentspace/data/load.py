@@ -11,7 +11,7 @@ from latentspace.data.builtin import BUILTIN, load_dataset
 from latentspace.data.dataset import Dataset
 from latentspace.data.embeddings import load_embeddings
 from latentspace.data.imagefiles import readable_extensions
-from latentspace.data.images import load_image_folder
+from latentspace.data.images import load_image_folder, locate_labels_csv
 from latentspace.data.tables import TABLE_SUFFIXES, load_table, table_format
 from latentspace.errors import DataError, InvalidParameterError
 
@@ -71,26 +71,12 @@ def load_data(
     """
     options = {key: value for key, value in options.items() if value is not None}
     if "labels_csv" in options:
+        # Recorded in the form that still works from another working folder.
         folder = _resolve(Path(str(spec)).expanduser(), data_dir)
         options["labels_csv"] = locate_labels_csv(options["labels_csv"], folder)
     data = _load(spec, data_dir, embeddings, dict(options))
     data.info["source"] = source_record(spec, data_dir, embeddings, options)
     return data
-
-
-def locate_labels_csv(labels_csv: str | Path, folder: Path) -> str:
-    """Return where an image folder's labels CSV is, as `load_image_folder` expects it.
-
-    A relative path that exists from the working folder is used from there; any other
-    relative path is looked up inside `folder`. A CSV inside `folder` is returned relative
-    to it, so the run still finds it after the folder moves (``--data PATH``).
-    """
-    path = Path(labels_csv).expanduser()
-    if not path.is_absolute() and path.is_file():
-        path = path.resolve()
-    if path.is_absolute() and path.is_relative_to(folder.resolve()):
-        return path.relative_to(folder.resolve()).as_posix()
-    return str(path)
 
 
 def source_record(spec: str | Path, data_dir: str | Path | None, embeddings: bool,

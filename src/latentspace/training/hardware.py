@@ -171,6 +171,11 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def usable_threads() -> int:
+    """Return the most torch threads worth using: torch's default, capped at the CPU count."""
+    return min(torch.get_num_threads(), available_cpus())
+
+
 def choose_threads(step: TrainingStep, x_train: torch.Tensor, batch_size: int,
                    max_threads: int | None = None) -> tuple[int, float | None]:
     """Return the CPU thread count that trains `step.model` fastest on this machine now.
@@ -188,7 +193,7 @@ def choose_threads(step: TrainingStep, x_train: torch.Tensor, batch_size: int,
         Seconds per timed step with `threads`, or None when nothing was timed.
     """
     if max_threads is None:
-        max_threads = min(torch.get_num_threads(), available_cpus())
+        max_threads = usable_threads()
     if max_threads == 1:
         return 1, None
     if estimate_step_macs(step.model, x_train[:1], batch_size) < SMALL_STEP_MACS:

@@ -41,6 +41,7 @@ from latentspace.training.hardware import (
     resolve_device,
     resolve_precision,
     torch_threads,
+    usable_threads,
 )
 
 logger = logging.getLogger(__name__)
@@ -278,6 +279,8 @@ def train(
         threads = config.num_threads or torch.get_num_threads()
         with torch_threads(threads):
             return fit_closed_form(model, train_tensor, val_tensor, config, directory, run_id)
+    # NOTE: the CUDA path (data and model on the GPU, bf16 autocast, CUDA random state in
+    # checkpoints) has not run on a GPU yet; tests cover only its errors on CPU-only torch.
     device = resolve_device(config.device)
     rng_devices = [device] if device.type == "cuda" else []
     try:
@@ -304,7 +307,7 @@ def run_training(model, x_train, x_val, config, directory, resume, run_id, progr
                         config.grad_clip)
     run = start_or_resume(model, optimizer, shuffle, directory, resume, run_id, config)
     sanity_check(model, x_train, config.batch_size)
-    max_threads = min(torch.get_num_threads(), available_cpus())
+    max_threads = usable_threads()  # read before training sets the thread count
     run.threads, timed_step_s = pick_threads(step, x_train, config, run.threads)
     hardware = {"device": str(x_train.device), "precision": precision_name(step.autocast_dtype),
                 "threads": run.threads}
@@ -588,7 +591,8 @@ def make_checkpoint(run, model, optimizer, shuffle, run_id, config) -> Checkpoin
 def fit_closed_form(model, x_train, x_val, config, directory, run_id) -> TrainResult:
     """Fit a model without an optimizer (PCA) and record it as a single epoch.
 
-    The fit runs on the CPU in float32 whatever `config.device` and `config.precision` say.
+    The fit runs on the CPU in float32, whatever `config.device` and `config.precision`
+    are set to.
     """
     if config.precision == "bf16" or config.device not in ("auto", "cpu"):
         logger.info("%s is fitted in closed form on the CPU in float32; the device and "
